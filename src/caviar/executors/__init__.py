@@ -1,0 +1,70 @@
+"""WHO runs: inline in this process, or a pool of local processes (Ray plugs in later)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from caviar.errors import UsageError
+from caviar.executors.loop import LoopSettings, run_loop
+from caviar.executors.progress import ProgressView
+from caviar.trial_record import COMPLETE, RUNNING, better
+
+if TYPE_CHECKING:
+    from caviar.study import Study
+
+
+def _positive_int(name: str, v: Any, fix: str) -> int:
+    if isinstance(v, bool) or not isinstance(v, int) or v <= 0:
+        raise UsageError(f"{name}: must be an integer >= 1, got {name}={v!r}; {fix}")
+    return v
+
+
+def run_study(study: Study, objective: Any, *, n_trials: int | None, timeout: float | None,
+              workers: int, stop_on_error: bool, progress: bool, heartbeat: float,
+              stale_after: float, callbacks: Sequence[Any]) -> None:
+    if not callable(objective):
+        raise UsageError(f"objective: must be callable as objective(trial), got {objective!r}")
+    if n_trials is None and timeout is None:
+        raise UsageError("optimize: give n_trials, timeout, or both; e.g. n_trials=100")
+    if n_trials is not None:
+        _positive_int("n_trials", n_trials, "e.g. n_trials=100")
+    if timeout is not None and (not isinstance(timeout, int | float) or timeout <= 0):
+        raise UsageError(f"timeout: must be a positive number of seconds, got {timeout!r}")
+    _positive_int("workers", workers, "use workers=1 for this process only")
+    if heartbeat <= 0 or stale_after <= heartbeat:
+        raise UsageError(f"heartbeat: needs 0 < heartbeat < stale_after, got heartbeat="
+                         f"{heartbeat!r}, stale_after={stale_after!r}; e.g. 5 and 30")
+    if workers > 1 and not study.storage.shared_between_processes:
+        raise UsageError(f"workers={workers}: needs a storage shared between processes, got "
+                         f"{study.storage.url!r}; use storage='sqlite:///caviar.db'")
+    cap = n_trials if n_trials is not None else 2**62
+    capacity = study.sampler.capacity(study.space)
+    if capacity is not None:
+        cap = min(cap, capacity)
+    settings = LoopSettings(
+        n_trials=cap, deadline=None if timeout is None else time.time() + timeout,
+        stop_on_error=stop_on_error, heartbeat=heartbeat, stale_after=stale_after,
+        callbacks=tuple(callbacks))
+    trials = study.trials
+    done = sum(1 for t in trials if t.counted and t.state != RUNNING)
+    best = None
+    for t in trials:
+        if t.state == COMPLETE and t.value is not None and (
+                best is None or better(study.direction, t.value, best)):
+            best = t.value
+    view = ProgressView(study.name, study.direction, cap if n_trials else 0, done, best,
+                        enabled=progress)
+    try:
+        if workers == 1:
+            run_loop(study, objective, settings, on_tell=view.told)
+        else:
+            from caviar.executors.processes import run_processes
+
+            run_processes(study, objective, settings, workers, view)
+    finally:
+        view.close()
+
+
+__all__ = ["LoopSettings", "run_loop", "run_study"]

@@ -1,0 +1,97 @@
+"""The worker loop: ask a trial, run the objective, tell the result, until the study is full.
+
+Every executor runs this loop somewhere: inline in this process, in each of a pool of local
+processes, or (later) in Ray tasks. The storage is the only coordinator.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from caviar.errors import TrialPruned
+from caviar.executors.heartbeat import Heartbeat
+from caviar.trial_record import FAIL, PRUNED, RUNNING
+
+if TYPE_CHECKING:
+    from caviar.study import Study
+
+
+@dataclass
+class LoopSettings:
+    n_trials: int
+    deadline: float | None = None        # time.time() after which no new trial starts
+    stop_on_error: bool = False
+    heartbeat: float = 5.0
+    stale_after: float = 30.0
+    callbacks: Sequence[Callable[..., Any]] = field(default_factory=tuple)
+
+
+INTERRUPTED = "interrupted (Ctrl-C) before it finished; its slot is issued again on resume"
+
+
+def run_loop(study: Study, objective: Callable[..., Any], s: LoopSettings,
+             on_tell: Callable[[Any], None] | None = None) -> int:
+    """Run trials until ``s.n_trials`` count in the study. Returns how many this loop ran."""
+    shared = study.storage.shared_between_processes
+    beat = Heartbeat(study.storage, s.heartbeat) if shared else None
+    ran = 0
+    last_reap = 0.0
+    try:
+        while True:
+            if s.deadline is not None and time.time() >= s.deadline:
+                break
+            now = time.time()
+            if shared and now - last_reap >= s.heartbeat:
+                study.storage.reap_stale(study.id, s.stale_after)
+                last_reap = now
+            trials = study.ask(1, cap=s.n_trials)
+            if not trials:
+                if not shared or not _others_running(study):
+                    break
+                time.sleep(min(1.0, s.heartbeat / 2))  # wait for others; reap them if they died
+                continue
+            trial = trials[0]
+            if beat is not None:
+                beat.add(trial)
+            try:
+                frozen = _run_one(study, objective, trial, s)
+            finally:
+                if beat is not None:
+                    beat.remove(trial)
+            ran += 1
+            for cb in s.callbacks:
+                cb(study, frozen)
+            if on_tell is not None:
+                on_tell(frozen)
+    finally:
+        if beat is not None:
+            beat.close()
+        study._flush_reports()
+    return ran
+
+
+def _run_one(study: Study, objective: Callable[..., Any], trial: Any, s: LoopSettings) -> Any:
+    try:
+        value = objective(trial)
+    except TrialPruned as e:
+        return study.tell(trial, state=PRUNED, error=str(e) or None)
+    except KeyboardInterrupt:
+        study.tell(trial, state=FAIL, error=INTERRUPTED, counted=False)
+        raise
+    except Exception as e:  # noqa: BLE001 - recorded as a failed trial
+        tb = traceback.format_exc(limit=20)
+        trial.system_attrs["traceback"] = tb[-4000:]
+        frozen = study.tell(trial, state=FAIL, error=f"{type(e).__name__}: {e}")
+        if s.stop_on_error:
+            raise
+        return frozen
+    return study.tell(trial, value)
+
+
+def _others_running(study: Study) -> bool:
+    running, _ = study.storage.get_trials(study.id, states=[RUNNING])
+    return bool(running)

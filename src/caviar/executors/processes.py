@@ -1,0 +1,122 @@
+"""A pool of local worker processes sharing one study through its storage.
+
+Each process runs the worker loop. The parent shows progress, replaces a worker that died
+(its trial is reaped by the survivors once its heartbeat is stale), and on Ctrl-C asks the
+workers to stop, so every trial either finishes or is marked interrupted and re-issued later.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import pickle
+import signal
+import sys
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from caviar.errors import UsageError
+from caviar.executors.loop import LoopSettings, run_loop
+from caviar.trial_record import COMPLETE, RUNNING, better
+
+if TYPE_CHECKING:
+    from caviar.executors.progress import ProgressView
+    from caviar.study import Study
+
+
+@dataclass
+class WorkerJob:
+    storage_url: str
+    study_name: str
+    sampler: dict[str, Any]
+    objective: Any
+    settings: LoopSettings
+    pruner: Any = None
+
+
+def worker_main(job: WorkerJob) -> None:
+    from caviar.study import load_study
+
+    try:
+        study = load_study(job.study_name, storage=job.storage_url, sampler=job.sampler,
+                           pruner=job.pruner)
+        run_loop(study, job.objective, job.settings)
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+def start_method() -> str:
+    forced = os.environ.get("CAVIAR_START_METHOD")
+    if forced:
+        return forced
+    # fork is fast and needs no pickling, but is unsafe once torch has started its threads
+    if sys.platform.startswith("linux") and "torch" not in sys.modules:
+        return "fork"
+    return "spawn"
+
+
+def run_processes(study: Study, objective: Any, settings: LoopSettings, workers: int,
+                  view: ProgressView) -> None:
+    method = start_method()
+    ctx = mp.get_context(method)
+    job = WorkerJob(study.storage.url, study.name, study.sampler.to_json(), objective, settings,
+                    study.pruner)
+    if method != "fork":
+        try:
+            pickle.dumps(job)
+        except Exception as e:
+            raise UsageError(
+                f"workers={workers}: the objective must be importable to run in other processes "
+                f"({type(e).__name__}: {e}); define it at module level in a file") from None
+    procs = [_spawn(ctx, job) for _ in range(workers)]
+    respawns = 0
+    seq, by_number = 0, {}
+    try:
+        while True:
+            time.sleep(0.2)
+            new, seq = study.storage.get_trials(study.id, since=seq)
+            for t in new:
+                by_number[t.number] = t
+            done = sum(1 for t in by_number.values() if t.counted and t.state != RUNNING)
+            best = None
+            for t in by_number.values():
+                if t.state == COMPLETE and t.value is not None and (
+                        best is None or better(study.direction, t.value, best)):
+                    best = t.value
+            view.set(done, best)
+            alive = []
+            for p in procs:
+                if p.is_alive():
+                    alive.append(p)
+                elif p.exitcode not in (0, None) and done < settings.n_trials:
+                    if settings.stop_on_error and p.exitcode == 1:
+                        raise RuntimeError(f"a worker stopped on an objective error; see "
+                                           f"`caviar trials {study.name}`")
+                    if respawns < 3 * workers:  # a worker died (killed): replace it
+                        respawns += 1
+                        alive.append(_spawn(ctx, job))
+            procs = alive
+            if not procs:
+                break
+    except BaseException:
+        _stop(procs)
+        raise
+
+
+def _spawn(ctx: Any, job: WorkerJob) -> Any:
+    p = ctx.Process(target=worker_main, args=(job,), daemon=False)
+    p.start()
+    return p
+
+
+def _stop(procs: list[Any]) -> None:
+    for p in procs:
+        if p.is_alive() and p.pid:
+            os.kill(p.pid, signal.SIGINT)
+    deadline = time.time() + 15
+    for p in procs:
+        p.join(timeout=max(0.1, deadline - time.time()))
+        if p.is_alive():
+            p.terminate()
+            p.join(timeout=5)

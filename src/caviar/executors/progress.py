@@ -1,0 +1,51 @@
+"""A rich progress bar with the best value so far, for long runs (off with --quiet)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from caviar.trial_record import COMPLETE, better
+
+
+class ProgressView:
+    def __init__(self, study_name: str, direction: str, total: int, done: int = 0,
+                 best: float | None = None, enabled: bool = True) -> None:
+        self.direction = direction
+        self.best = best
+        self.done = done
+        self.enabled = enabled
+        self._progress: Any = None
+        if enabled:
+            from rich.progress import (
+                BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
+                TimeRemainingColumn,
+            )
+
+            self._progress = Progress(
+                TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                TextColumn("best {task.fields[best]}"), TimeElapsedColumn(),
+                TextColumn("eta"), TimeRemainingColumn(), transient=False)
+            self._task = self._progress.add_task(study_name, total=total, completed=done,
+                                                 best=self._fmt())
+            self._progress.start()
+
+    def _fmt(self) -> str:
+        return "-" if self.best is None else f"{self.best:.6g}"
+
+    def told(self, frozen: Any) -> None:
+        if frozen is None:
+            return
+        self.done += 1
+        if frozen.state == COMPLETE and frozen.value is not None and (
+                self.best is None or better(self.direction, frozen.value, self.best)):
+            self.best = frozen.value
+        self.set(self.done, self.best)
+
+    def set(self, done: int, best: float | None) -> None:
+        self.done, self.best = done, best
+        if self._progress is not None:
+            self._progress.update(self._task, completed=done, best=self._fmt())
+
+    def close(self) -> None:
+        if self._progress is not None:
+            self._progress.stop()

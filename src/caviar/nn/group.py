@@ -1,0 +1,277 @@
+"""A sub-population: P members that share depth, batch size, activation and batch-norm setting,
+trained as one batched tensor program with a hand-written backward pass.
+
+Weights are ``[P, in, out]`` views into one flat buffer ``[P, N]`` (see layout.py); the forward
+pass is ``torch.bmm``/``baddbmm`` over the member axis; batch norm keeps ``[P, features]``
+statistics; the optimizer updates the flat buffer with ``[P, 1]`` hyperparameter columns. Every
+operation is independent across the member axis, so one member's NaN never touches another, and
+member i computes exactly what it would compute trained alone (up to float rounding).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from .batchnorm import BNCache, batch_norm_backward, batch_norm_eval, batch_norm_train
+from .config import MemberConfig
+from .functional import activation, activation_grad
+from .layout import Layout, initial_state_dict, order_rng
+from .optim import PopulationOptimizer
+
+EVAL_CHUNK_ELEMENTS = 1 << 24  # members per evaluation chunk: keep [p, N, H] below this size
+
+
+@dataclass
+class DeviceData:
+    X_train: Tensor
+    y_train: Tensor
+    X_val: Tensor
+    y_val: Tensor
+    n_classes: int
+
+
+def batch_bounds(n: int, batch_size: int, batch_norm: bool) -> list[tuple[int, int]]:
+    """Mini-batch [start, stop) bounds of one epoch; a last batch of one example is dropped when
+    batch norm is on (its variance is undefined)."""
+    bounds = [(a, min(a + batch_size, n)) for a in range(0, n, batch_size)]
+    if batch_norm and bounds[-1][1] - bounds[-1][0] < 2:
+        bounds.pop()
+    return bounds
+
+
+def _col(values: list[float], dtype: torch.dtype, device: torch.device, dims: int) -> Tensor:
+    t = torch.tensor(np.asarray(values, dtype=np.float64), dtype=dtype, device=device)
+    return t.view(-1, *([1] * (dims - 1)))
+
+
+class SubPopulation:
+    """Members with the same depth, batch size, activation, batch norm and bn_stats."""
+
+    def __init__(self, ids: list[int], cfgs: list[MemberConfig], data: DeviceData) -> None:
+        self.data = data
+        self.dtype, self.device = data.X_train.dtype, data.X_train.device
+        c0 = cfgs[0]
+        self.depth, self.bn, self.act = c0.depth, c0.batch_norm, c0.activation
+        self.population_stats = c0.bn_stats == "population"
+        n_train = data.X_train.shape[0]
+        self.batch_size = min(c0.batch_size, n_train)
+        widths = tuple(max(c.widths[layer] for c in cfgs) for layer in range(self.depth))
+        self.layout = Layout(data.X_train.shape[1], widths, data.n_classes, self.bn)
+        d, k = data.X_train.shape[1], data.n_classes
+        rows = np.stack([self.layout.pack(c, initial_state_dict(c, d, k)) for c in cfgs])
+        self.w = torch.tensor(rows, dtype=self.dtype, device=self.device)
+        self.g = torch.zeros_like(self.w)
+        self.opt = PopulationOptimizer(cfgs, self.layout.n_params, self.layout.n_weights,
+                                       self.dtype, self.device)
+        p = len(cfgs)
+        self.running = [(torch.zeros(p, h, dtype=self.dtype, device=self.device),
+                         torch.ones(p, h, dtype=self.dtype, device=self.device)) for h in widths]
+        self.pop_stats: list[tuple[Tensor, Tensor]] | None = None
+        self.ids, self.cfgs = list(ids), list(cfgs)
+        self.rngs = [order_rng(c.seed) for c in cfgs]
+        self.steps = 0
+        self._refresh()
+
+    # ---------------------------------------------------------------- bookkeeping
+    def _refresh(self) -> None:
+        cfgs, dt, dev = self.cfgs, self.dtype, self.device
+        self.bn_beta = _col([c.bn_beta for c in cfgs], dt, dev, 2)
+        self.bn_eps = _col([c.bn_eps for c in cfgs], dt, dev, 3)
+        self.masks: list[Tensor | None] = []
+        for layer, h in enumerate(self.layout.sizes[1:-1]):
+            narrow = [c.widths[layer] for c in cfgs]
+            if self.act == "sigmoid" and min(narrow) < h:  # sigmoid(0) != 0: mask padded units
+                m = (torch.arange(h)[None, :] < torch.tensor(narrow)[:, None]).to(dt).to(dev)
+                self.masks.append(m[:, None, :])
+            else:
+                self.masks.append(None)
+        self._views()
+
+    def _views(self) -> None:
+        p, lay = self.w.shape[0], self.layout
+
+        def mats(buf: Tensor) -> list[Tensor]:
+            return [buf[:, s.offset:s.offset + s.size].view(p, *s.shape) for s in lay.weights]
+
+        def vec(buf: Tensor, off: int, h: int) -> Tensor:
+            return buf[:, off:off + h].view(p, 1, h)
+
+        self.W, self.gW = mats(self.w), mats(self.g)
+        self.V: list[tuple[Tensor, Tensor | None]] = []
+        self.gV: list[tuple[Tensor, Tensor | None]] = []
+        for first, second in lay.vectors:
+            h = first.shape[0]
+            self.V.append((vec(self.w, first.offset, h),
+                           vec(self.w, second.offset, h) if second else None))
+            self.gV.append((vec(self.g, first.offset, h),
+                            vec(self.g, second.offset, h) if second else None))
+        k = lay.out_bias.shape[0]
+        self.out_b, self.g_out_b = vec(self.w, lay.out_bias.offset, k), vec(self.g, lay.out_bias.offset, k)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def keep(self, local_rows: list[int]) -> None:
+        """Compact the population to ``local_rows``: removed members cost nothing from now on."""
+        rows = torch.tensor(local_rows, dtype=torch.long, device=self.device)
+        self.w = self.w.index_select(0, rows)
+        self.g = torch.zeros_like(self.w)
+        self.ids = [self.ids[r] for r in local_rows]
+        self.cfgs = [self.cfgs[r] for r in local_rows]
+        self.rngs = [self.rngs[r] for r in local_rows]
+        self.opt.keep(rows, self.cfgs)
+        self.running = [(m.index_select(0, rows), v.index_select(0, rows)) for m, v in self.running]
+        if self.pop_stats is not None:
+            self.pop_stats = [(m.index_select(0, rows), v.index_select(0, rows))
+                              for m, v in self.pop_stats]
+        self._refresh()
+
+    def state_dict(self, row: int) -> dict[str, Tensor]:
+        """Member at local ``row`` as a torch-layout state dict (CPU tensors)."""
+        stats = self.pop_stats if self.population_stats and self.pop_stats else self.running
+        return self.layout.unpack(self.cfgs[row], self.w[row],
+                                  [(m[row], v[row]) for m, v in stats], self.steps)
+
+    # ---------------------------------------------------------------- training
+    def train_epoch(self, epoch: int) -> Tensor:
+        """One epoch for every member, each in its own batch order; returns mean train loss [P]."""
+        x_all, y_all = self.data.X_train, self.data.y_train
+        n = x_all.shape[0]
+        perms = torch.from_numpy(np.stack([rng.permutation(n) for rng in self.rngs]))
+        perms = perms.to(self.device)
+        bounds = batch_bounds(n, self.batch_size, self.bn)
+        neg_step, inv_bc2 = self.opt.epoch_tables(epoch, len(bounds))
+        loss_sum = torch.zeros(len(self.ids), dtype=self.dtype, device=self.device)
+        for i, (a, b) in enumerate(bounds):
+            idx = perms[:, a:b]
+            loss = self._forward_backward(x_all[idx], y_all[idx])
+            loss_sum.add_(loss, alpha=b - a)
+            self.opt.step(self.w, self.g, neg_step[i], inv_bc2[i])
+            self.steps += 1
+        return loss_sum / (bounds[-1][1])
+
+    @torch.no_grad()
+    def _forward_backward(self, x: Tensor, y: Tensor) -> Tensor:
+        """Forward ``x`` [P, B, D], write every gradient into ``self.g``; returns loss [P]."""
+        act = activation(self.act)
+        batch = x.shape[1]
+        acts, caches = [x], []
+        a = x
+        for layer in range(self.depth):
+            z = torch.bmm(a, self.W[layer])
+            first, second = self.V[layer]
+            if self.bn:
+                assert second is not None
+                z, cache = batch_norm_train(z, first, second, self.bn_eps)
+                self._update_running(layer, cache, batch)
+                caches.append(cache)
+            else:
+                z = z + first
+            a = act(z)
+            mask = self.masks[layer]
+            if mask is not None:
+                a = a * mask
+            acts.append(a)
+        logits = torch.baddbmm(self.out_b, a, self.W[-1])
+        shifted = logits - logits.amax(dim=-1, keepdim=True)
+        e = shifted.exp()
+        total = e.sum(dim=-1, keepdim=True)
+        picked = shifted.gather(-1, y.unsqueeze(-1))
+        loss = (total.log() - picked).mean(dim=(1, 2))
+        grad = e.div_(total * batch)
+        grad.scatter_add_(-1, y.unsqueeze(-1), torch.full_like(picked, -1.0 / batch))
+        torch.bmm(acts[-1].transpose(1, 2), grad, out=self.gW[-1])
+        torch.sum(grad, dim=1, keepdim=True, out=self.g_out_b)
+        da = torch.bmm(grad, self.W[-1].transpose(1, 2))
+        for layer in reversed(range(self.depth)):
+            dz = activation_grad(self.act, acts[layer + 1], da)
+            first, second = self.V[layer]
+            g_first, g_second = self.gV[layer]
+            if self.bn:
+                assert g_second is not None
+                dz, g_gamma, g_beta = batch_norm_backward(dz, caches[layer], first)
+                g_first.copy_(g_gamma)
+                g_second.copy_(g_beta)
+            else:
+                torch.sum(dz, dim=1, keepdim=True, out=g_first)
+            torch.bmm(acts[layer].transpose(1, 2), dz, out=self.gW[layer])
+            if layer > 0:
+                da = torch.bmm(dz, self.W[layer].transpose(1, 2))
+        return loss
+
+    def _update_running(self, layer: int, cache: BNCache, batch: int) -> None:
+        mean, var = self.running[layer]
+        unbiased = cache.var.squeeze(1) * (batch / (batch - 1))
+        mean.mul_(self.bn_beta).add_(cache.mean.squeeze(1) * (1 - self.bn_beta))
+        var.mul_(self.bn_beta).add_(unbiased * (1 - self.bn_beta))
+
+    # ---------------------------------------------------------------- evaluation
+    def _chunks(self, n_rows: int) -> list[slice]:
+        per = max(1, EVAL_CHUNK_ELEMENTS // max(1, n_rows * max(self.layout.sizes[1:])))
+        return [slice(a, a + per) for a in range(0, len(self.ids), per)]
+
+    @torch.no_grad()
+    def compute_population_stats(self) -> None:
+        """Mean and unbiased variance of every BN input over the whole training set, layer by
+        layer through the network normalised with the statistics already computed."""
+        x = self.data.X_train
+        out: list[list[tuple[Tensor, Tensor]]] = [[] for _ in range(self.depth)]
+        for sl in self._chunks(x.shape[0]):
+            a: Tensor = x
+            for layer in range(self.depth):
+                z = torch.matmul(a, self.W[layer][sl])
+                mean, var = z.mean(dim=1), z.var(dim=1, unbiased=True)
+                out[layer].append((mean, var))
+                first, second = self.V[layer]
+                assert second is not None
+                z = batch_norm_eval(z, mean[:, None], var[:, None], first[sl], second[sl],
+                                    self.bn_eps[sl])
+                a = activation(self.act)(z)
+                mask = self.masks[layer]
+                if mask is not None:
+                    a = a * mask[sl]
+        self.pop_stats = [(torch.cat([m for m, _ in o]), torch.cat([v for _, v in o])) for o in out]
+
+    @torch.no_grad()
+    def logits(self, x: Tensor, sl: slice) -> Tensor:
+        """Eval-mode logits [p, N, C] of members ``sl`` on shared inputs ``x`` [N, D]."""
+        stats = self.pop_stats if self.population_stats else self.running
+        a = x
+        for layer in range(self.depth):
+            z = torch.matmul(a, self.W[layer][sl])
+            first, second = self.V[layer]
+            if self.bn:
+                assert second is not None and stats is not None
+                mean, var = stats[layer]
+                z = batch_norm_eval(z, mean[sl, None], var[sl, None], first[sl], second[sl],
+                                    self.bn_eps[sl])
+            else:
+                z = z + first[sl]
+            a = activation(self.act)(z)
+            mask = self.masks[layer]
+            if mask is not None:
+                a = a * mask[sl]
+        w_out = self.W[-1][sl]
+        return torch.baddbmm(self.out_b[sl], a.expand(w_out.shape[0], *a.shape[-2:]), w_out)
+
+    @torch.no_grad()
+    def evaluate(self) -> tuple[Tensor, Tensor]:
+        """Validation loss and accuracy [P] (NaN when there is no validation split)."""
+        x, y = self.data.X_val, self.data.y_val
+        p = len(self.ids)
+        if self.population_stats and self.bn:
+            self.compute_population_stats()
+        if x.shape[0] == 0:
+            nan = torch.full((p,), float("nan"), dtype=self.dtype, device=self.device)
+            return nan, nan.clone()
+        losses, accs = [], []
+        for sl in self._chunks(x.shape[0]):
+            z = self.logits(x, sl)
+            logp = z - torch.logsumexp(z, dim=-1, keepdim=True)
+            losses.append(-logp.gather(-1, y.expand(z.shape[0], -1).unsqueeze(-1)).mean(dim=(1, 2)))
+            accs.append((z.argmax(dim=-1) == y).to(self.dtype).mean(dim=1))
+        return torch.cat(losses), torch.cat(accs)

@@ -1,0 +1,131 @@
+"""Per-member optimizers over a population's flat parameter buffer ``[P, N]``.
+
+Conventions are the lecture's (docs/nn.md gives the ``torch.optim`` mapping), with gradient
+``g`` already including the L2 term ``weight_decay * w`` on weight matrices (not on biases or
+batch-norm gamma/beta):
+
+* sgd:      ``w -= lr * g``
+* momentum: ``v = beta * v + (1 - beta) * g``; ``w -= lr * v``   (``beta`` = config ``momentum``)
+* rmsprop:  ``s = beta2 * s + (1 - beta2) * g^2``; ``w -= lr * g / (sqrt(s) + eps)``
+* adam:     ``m = beta1 m + (1 - beta1) g``; ``s = beta2 s + (1 - beta2) g^2``;
+  ``w -= lr * (m / (1 - beta1^t)) / (sqrt(s / (1 - beta2^t)) + eps)``
+
+Members are sorted by optimizer inside a sub-population, so each optimizer is one contiguous
+block of rows and runs only the arithmetic it needs; every hyperparameter is a ``[P, 1]`` tensor.
+Learning-rate schedules and Adam's bias corrections are precomputed once per epoch as
+``[steps, P, 1]`` tables (float64 on the host, then one copy to the device).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from .config import OPTIMIZERS, MemberConfig
+
+
+@dataclass
+class Block:
+    """A contiguous run of rows [start, stop) that share one optimizer."""
+
+    kind: str
+    start: int
+    stop: int
+
+
+def blocks(cfgs: Sequence[MemberConfig]) -> list[Block]:
+    """Contiguous optimizer blocks; ``cfgs`` must already be sorted by optimizer."""
+    out: list[Block] = []
+    for row, cfg in enumerate(cfgs):
+        if out and out[-1].kind == cfg.optimizer:
+            out[-1].stop = row + 1
+        else:
+            out.append(Block(cfg.optimizer, row, row + 1))
+    return out
+
+
+def optimizer_rank(cfg: MemberConfig) -> int:
+    return OPTIMIZERS.index(cfg.optimizer)
+
+
+class PopulationOptimizer:
+    """Optimizer state (first and second moments) and per-member hyperparameters."""
+
+    def __init__(self, cfgs: Sequence[MemberConfig], n_params: int, n_weights: int,
+                 dtype: torch.dtype, device: torch.device) -> None:
+        self.cfgs = list(cfgs)
+        self.n_weights = n_weights
+        self.dtype, self.device = dtype, device
+        p = len(cfgs)
+        self.m = torch.zeros(p, n_params, dtype=dtype, device=device)
+        self.s = torch.zeros(p, n_params, dtype=dtype, device=device)
+        self.t = 0
+        self._refresh()
+
+    def _column(self, values: Sequence[float]) -> Tensor:
+        return torch.tensor(np.asarray(values, dtype=np.float64).reshape(-1, 1), dtype=self.dtype,
+                            device=self.device)
+
+    def _refresh(self) -> None:
+        cfgs = self.cfgs
+        beta1 = [c.beta1 if c.optimizer == "adam" else c.momentum if c.optimizer == "momentum"
+                 else 0.0 for c in cfgs]
+        beta2 = [c.beta2 if c.optimizer in ("adam", "rmsprop") else 0.0 for c in cfgs]
+        self.b1 = self._column(beta1)
+        self.omb1 = self._column([1.0 - b for b in beta1])
+        self.b2 = self._column(beta2)
+        self.omb2 = self._column([1.0 - b for b in beta2])
+        self.eps = self._column([c.eps for c in cfgs])
+        wd = [c.weight_decay for c in cfgs]
+        self.wd = self._column(wd) if any(w > 0 for w in wd) else None
+        self.blocks = blocks(cfgs)
+
+    def keep(self, rows: Tensor, cfgs: Sequence[MemberConfig]) -> None:
+        """Compact to the given rows (members still alive), in order."""
+        self.cfgs = list(cfgs)
+        self.m = self.m.index_select(0, rows)
+        self.s = self.s.index_select(0, rows)
+        self._refresh()
+
+    def epoch_tables(self, epoch: int, n_steps: int) -> tuple[Tensor, Tensor]:
+        """``-lr_t / (1 - beta1^t)`` and ``1 / (1 - beta2^t)`` for every step of ``epoch``."""
+        steps = self.t + 1 + np.arange(n_steps, dtype=np.float64)[:, None]  # [S, 1]
+        lr = np.array([c.lr_at(epoch) for c in self.cfgs])[None, :]
+        adam = np.array([c.optimizer == "adam" for c in self.cfgs])[None, :]
+        b1 = np.array([c.beta1 for c in self.cfgs])[None, :]
+        b2 = np.array([c.beta2 for c in self.cfgs])[None, :]
+        bc1 = np.where(adam, 1.0 - b1**steps, 1.0)
+        bc2 = np.where(adam, 1.0 - b2**steps, 1.0)
+        neg_step = torch.tensor((-lr / bc1)[..., None], dtype=self.dtype, device=self.device)
+        inv_bc2 = torch.tensor((1.0 / bc2)[..., None], dtype=self.dtype, device=self.device)
+        return neg_step, inv_bc2
+
+    @torch.no_grad()
+    def step(self, w: Tensor, g: Tensor, neg_step: Tensor, inv_bc2: Tensor) -> None:
+        """One update of every member. ``neg_step``/``inv_bc2`` are this step's ``[P, 1]`` rows."""
+        self.t += 1
+        nw = self.n_weights
+        if self.wd is not None:
+            g[:, :nw].addcmul_(w[:, :nw], self.wd)
+        for b in self.blocks:
+            r = slice(b.start, b.stop)
+            if b.kind == "sgd":
+                w[r].addcmul_(g[r], neg_step[r])
+                continue
+            if b.kind in ("momentum", "adam"):
+                m = self.m[r]
+                m.mul_(self.b1[r]).addcmul_(g[r], self.omb1[r])
+            else:
+                m = g[r]
+            if b.kind == "momentum":
+                w[r].addcmul_(m, neg_step[r])
+                continue
+            s = self.s[r]
+            s.mul_(self.b2[r]).addcmul_(g[r] * g[r], self.omb2[r])
+            denom = (s * inv_bc2[r]).sqrt_().add_(self.eps[r]) if b.kind == "adam" \
+                else s.sqrt().add_(self.eps[r])
+            w[r].addcdiv_(m * neg_step[r], denom)

@@ -1,0 +1,44 @@
+"""HOW to propose: random (default), grid, sobol; more plug in through ``SAMPLERS``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from caviar.errors import UsageError
+from caviar.samplers.base import Claim, History, Proposal, Sampler
+from caviar.samplers.grid import GridSampler
+from caviar.samplers.random import RandomSampler
+from caviar.samplers.sobol import SobolSampler
+
+SAMPLERS: dict[str, type[Sampler]] = {
+    "random": RandomSampler, "grid": GridSampler, "sobol": SobolSampler,
+    "quasirandom": SobolSampler,
+}
+
+
+def make_sampler(spec: str | Sampler | dict[str, Any] | None, *, seed: int | None = None
+                 ) -> Sampler:
+    """A sampler from a name (``'random'``), its stored JSON form, or an instance."""
+    if isinstance(spec, Sampler):
+        return spec
+    if spec is None:
+        return RandomSampler(seed=seed)
+    if isinstance(spec, dict):
+        d = dict(spec)
+        name = d.pop("name", None)
+        cls = SAMPLERS.get(str(name))
+        if cls is None:
+            raise UsageError(f"stored sampler {spec!r}: unknown name {name!r}; this caviar knows "
+                             f"{sorted(SAMPLERS)}")
+        return cls(**d)
+    cls = SAMPLERS.get(spec) if isinstance(spec, str) else None
+    if cls is None:
+        raise UsageError(f"sampler: must be one of {sorted(SAMPLERS)}, got {spec!r}; "
+                         "use sampler='random' (the default) or a Sampler instance")
+    return cls(seed=seed)
+
+
+__all__ = [
+    "SAMPLERS", "Claim", "GridSampler", "History", "Proposal", "RandomSampler", "Sampler",
+    "SobolSampler", "make_sampler",
+]

@@ -1,0 +1,61 @@
+"""The Sampler seam: HOW the next params are proposed.
+
+``propose(space, history, trials, rngs, claim) -> Proposal`` returns one params dict per new
+trial (values for the params the sampler decides up front) plus per-trial attrs to record
+(a grid index, a round). A sampler keeps no state of its own between calls: anything it needs
+is derived from the history, so any worker process can rebuild it from the stored study.
+
+Samplers work in the unit cube; each param's scale maps a unit value to a value. Params met
+define-by-run that the proposal does not cover are drawn by ``sample_param`` from the trial's
+own generator, seeded by ``(seed, trial number)``, so a seeded study reproduces exactly whatever
+process runs which trial.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+import numpy as np
+
+from caviar.space import Param, Space
+from caviar.trial_record import FrozenTrial
+
+Claim = Callable[[str, int], int]
+Status = Literal["ready", "wait", "done"]
+
+
+class History(Protocol):
+    def trials(self) -> list[FrozenTrial]: ...
+
+
+@dataclass
+class Proposal:
+    params: list[dict[str, Any]]
+    attrs: list[dict[str, Any]] = field(default_factory=list)
+    status: Status = "ready"
+
+
+class Sampler:
+    name = "base"
+
+    def __init__(self, *, seed: int | None = None) -> None:
+        self.seed = seed
+
+    def propose(self, space: Space, history: History, trials: Sequence[FrozenTrial],
+                rngs: Sequence[np.random.Generator], claim: Claim) -> Proposal:
+        return Proposal([{} for _ in trials], [{} for _ in trials])
+
+    def capacity(self, space: Space) -> int | None:
+        """How many distinct trials this sampler can propose (None: unbounded)."""
+        return None
+
+    def sample_param(self, param: Param, rng: np.random.Generator) -> Any:
+        return param.value(float(rng.random()))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "seed": self.seed}
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.to_json()})"

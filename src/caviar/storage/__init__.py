@@ -1,0 +1,54 @@
+"""WHERE history lives: ``get_storage(url)`` opens memory, SQLite or PostgreSQL storage."""
+
+from __future__ import annotations
+
+import re
+
+from caviar.errors import StorageError
+from caviar.storage.base import SCHEMA_VERSION, Event, Storage, StudySummary
+from caviar.storage.memory import MemoryStorage
+
+DEFAULT_URL = "sqlite:///caviar.db"
+
+_URL_HELP = ("use 'memory', 'sqlite:///caviar.db' (a file, created if missing) or "
+             "'postgresql://user@host:5432/db'")
+
+
+def get_storage(url: str | Storage | None = None) -> Storage:
+    """Open the storage a URL names (``None`` gives a new in-memory storage)."""
+    if isinstance(url, Storage):
+        return url
+    if url is None or url in ("memory", ":memory:"):
+        return MemoryStorage()
+    if not isinstance(url, str):
+        raise StorageError(f"storage URL must be a string, got {url!r}; {_URL_HELP}")
+    if url.startswith("sqlite"):
+        m = re.fullmatch(r"sqlite:///(.+)", url)
+        if not m or m.group(1) == ":memory:":
+            raise StorageError(
+                f"storage URL {url!r}: a SQLite URL is 'sqlite:///PATH' (three slashes, then a "
+                f"relative path; four for an absolute one); {_URL_HELP}")
+        import os
+
+        parent = os.path.dirname(os.path.abspath(m.group(1)))
+        if not os.path.isdir(parent):
+            raise StorageError(f"storage URL {url!r}: folder {parent!r} does not exist; "
+                               "create it first or choose another path")
+        from caviar.storage.sql import SQLStorage
+
+        return SQLStorage(url)
+    if re.match(r"postgres(ql)?(\+\w+)?://", url):
+        from caviar.storage.sql import SQLStorage
+
+        if url.startswith("postgres://"):
+            url = "postgresql://" + url[len("postgres://"):]
+        if url.startswith("postgresql://"):
+            url = "postgresql+psycopg://" + url[len("postgresql://"):]
+        return SQLStorage(url)
+    raise StorageError(f"storage URL {url!r}: unknown scheme; {_URL_HELP}")
+
+
+__all__ = [
+    "DEFAULT_URL", "SCHEMA_VERSION", "Event", "MemoryStorage", "Storage", "StudySummary",
+    "get_storage",
+]

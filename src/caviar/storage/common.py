@@ -1,0 +1,33 @@
+"""Messages and checks every storage backend shares."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from caviar.errors import StudyConflictError
+from caviar.trial_record import StudyRecord
+
+REAPED = "worker lost: no heartbeat for {:g} s (process killed or machine gone); slot re-issued"
+
+
+def check_existing(rec: StudyRecord, direction: str, load_if_exists: bool) -> None:
+    if not load_if_exists:
+        raise StudyConflictError(
+            f"study {rec.name!r}: already exists; load it (load_if_exists=True) or pick a new name"
+        )
+    if rec.direction != direction:
+        raise StudyConflictError(
+            f"study {rec.name!r}: exists with direction={rec.direction!r}, got "
+            f"direction={direction!r}; use direction={rec.direction!r} or a new study name"
+        )
+
+
+def not_found(name: str, known: list[str]) -> str:
+    hint = f"known studies: {', '.join(sorted(known)[:10])}" if known else "the storage is empty"
+    return (f"study {name!r}: does not exist in this storage ({hint}); "
+            "check the name, or create it with create_study / caviar tune")
+
+
+def conflict(name: str, old: dict[str, Any], new: dict[str, Any]) -> str:
+    return (f"param {name!r}: a study keeps one definition per param, it holds {old} but got "
+            f"{new}; rename the new param or use a new study")

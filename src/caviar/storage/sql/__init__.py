@@ -1,0 +1,3 @@
+from caviar.storage.sql.storage import SQLStorage
+
+__all__ = ["SQLStorage"]

@@ -1,0 +1,77 @@
+"""The SQL schema, version 1. JSON lives in TEXT columns; nothing is ever pickled."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Column, Float, ForeignKey, Index, Integer, MetaData, String, Table, Text, UniqueConstraint,
+)
+
+metadata = MetaData()
+
+meta = Table(
+    "caviar_meta", metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+studies = Table(
+    "caviar_studies", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(512), nullable=False, unique=True),
+    Column("direction", String(16), nullable=False),
+    Column("sampler", Text, nullable=False),
+    Column("space", Text, nullable=False),
+    Column("user_attrs", Text, nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("seq", Integer, nullable=False),          # bumped by every write to its trials
+    Column("next_number", Integer, nullable=False),  # the next trial number
+    Column("n_counted", Integer, nullable=False),    # running + finished-and-counted trials
+)
+
+trials = Table(
+    "caviar_trials", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("study_id", Integer, ForeignKey("caviar_studies.id"), nullable=False),
+    Column("number", Integer, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("value", Float, nullable=True),
+    Column("params", Text, nullable=False),
+    Column("user_attrs", Text, nullable=False),
+    Column("system_attrs", Text, nullable=False),
+    Column("error", Text, nullable=True),
+    Column("worker", String(256), nullable=True),
+    Column("counted", Integer, nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("finished_at", Float, nullable=True),
+    Column("heartbeat_at", Float, nullable=True),
+    Column("seq", Integer, nullable=False),
+    UniqueConstraint("study_id", "number", name="uq_caviar_trial_number"),
+)
+Index("ix_caviar_trials_study_seq", trials.c.study_id, trials.c.seq)
+Index("ix_caviar_trials_study_state", trials.c.study_id, trials.c.state)
+
+reports = Table(
+    "caviar_reports", metadata,
+    Column("trial_id", Integer, ForeignKey("caviar_trials.id"), primary_key=True),
+    Column("step", Integer, primary_key=True),
+    Column("value", Float, nullable=False),
+    Column("at", Float, nullable=False),
+)
+
+counters = Table(
+    "caviar_counters", metadata,
+    Column("study_id", Integer, ForeignKey("caviar_studies.id"), primary_key=True),
+    Column("name", String(128), primary_key=True),
+    Column("value", Integer, nullable=False),
+)
+
+events = Table(
+    "caviar_events", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("trial_id", Integer, ForeignKey("caviar_trials.id"), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("at", Float, nullable=False),
+    Column("applied_step", Integer, nullable=True),
+)
+Index("ix_caviar_events_trial", events.c.trial_id, events.c.id)

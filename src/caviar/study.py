@@ -1,0 +1,325 @@
+"""Study: ask / tell / optimize. The only writer to storage.
+
+A study lives in a storage under a unique name. ``n_trials`` is the study's target: trials that
+finished and count (complete, pruned, or failed by the objective) plus those running. A trial
+whose worker died is reaped (failed, not counted) and its slot issued again, so running the
+same command twice resumes a study up to its target rather than doubling it.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import socket
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from caviar.errors import SpaceError, TrialStateError, UsageError
+from caviar.samplers import Sampler, make_sampler
+from caviar.space import Param, Space, param_from_json
+from caviar.storage import Storage, get_storage
+from caviar.trial import Trial
+from caviar.trial_record import (
+    COMPLETE, FAIL, MAXIMIZE, MINIMIZE, PRUNED, RUNNING, FrozenTrial, StudyRecord, TrialUpdate,
+    better,
+)
+
+DIRECTIONS = (MINIMIZE, MAXIMIZE)
+
+
+def _check_direction(direction: str) -> str:
+    d = str(direction).lower()
+    if d not in DIRECTIONS:
+        raise UsageError(f"direction: must be 'minimize' or 'maximize', got {direction!r}; "
+                         "use direction='maximize' for accuracies")
+    return d
+
+
+class _Cache:
+    """Incremental copy of the study's trials (``since=`` reads)."""
+
+    def __init__(self, study: Study) -> None:
+        self.study = study
+        self.by_number: dict[int, FrozenTrial] = {}
+        self.seq = 0
+
+    def trials(self) -> list[FrozenTrial]:
+        new, self.seq = self.study.storage.get_trials(self.study.id, since=self.seq)
+        for t in new:
+            self.by_number[t.number] = t
+        return [self.by_number[k] for k in sorted(self.by_number)]
+
+
+class Study:
+    def __init__(self, record: StudyRecord, storage: Storage, sampler: Sampler,
+                 pruner: Any = None) -> None:
+        self.record = record
+        self.storage = storage
+        self.sampler = sampler
+        self.pruner = pruner
+        self.id = record.id
+        self.name = record.name
+        self.direction = record.direction
+        self.space = Space.from_json(record.space)
+        self._declared: dict[tuple[str, Param], Param] = {}
+        self._history = _Cache(self)
+        self.worker = f"{socket.gethostname()}:{os.getpid()}"
+        self._pending_reports: list[tuple[int, int, float]] = []
+        self._live: dict[int, Trial] = {}
+
+    def __repr__(self) -> str:
+        return f"Study(name={self.name!r}, direction={self.direction!r}, storage={self.storage.url!r})"
+
+    # ------------------------------------------------------------------ space
+    def param(self, name: str) -> Param | None:
+        return self.space.get(name)
+
+    def declare(self, name: str, param: Param) -> Param:
+        key = (name, param)
+        hit = self._declared.get(key)
+        if hit is not None:
+            return hit
+        named = param.named(name) if param.name != name else param
+        held = self.space.get(name)
+        if held is None or held.to_json() != named.to_json():
+            merged = self.storage.register_params(self.id, {name: named.to_json()})
+            self.space = Space.from_json(merged)
+        self._declared[key] = self.space[name]
+        return self.space[name]
+
+    # ------------------------------------------------------------------ ask / tell
+    def _rng(self, number: int) -> np.random.Generator:
+        seed = self.sampler.seed
+        return np.random.default_rng(None if seed is None else [int(seed), number])
+
+    def ask(self, n: int | None = None, *, cap: int | None = None) -> Any:
+        """Start new trials: one Trial (``n=None``) or a list of up to ``n``.
+
+        With ``cap``, never more than ``cap`` counted trials in the study (may return fewer,
+        or none). Declared params are filled in at once (read them from ``trial.params``)."""
+        count = 1 if n is None else n
+        if count <= 0:
+            raise UsageError(f"ask: n must be >= 1, got n={n!r}")
+        records = self.storage.create_trials(self.id, count, cap=cap, worker=self.worker)
+        trials = self._start(records)
+        if n is None:
+            if not trials:
+                raise UsageError(f"study {self.name!r}: no trial slot left under cap={cap}")
+            return trials[0]
+        return trials
+
+    def _start(self, records: Sequence[FrozenTrial]) -> list[Trial]:
+        if not records:
+            return []
+        rngs = [self._rng(r.number) for r in records]
+        proposal = self.sampler.propose(self.space, self._history, records, rngs,
+                                        lambda counter, k: self.storage.claim(self.id, counter, k))
+        out = []
+        for i, rec in enumerate(records):
+            if i >= len(proposal.params):  # sampler exhausted (e.g. grid done by other workers)
+                self.storage.finish_trials([TrialUpdate(
+                    rec.id, FAIL, error=f"sampler {self.sampler.name!r} has no point left",
+                    counted=False)])
+                continue
+            t = Trial(self, rec, proposal.params[i], rngs[i])
+            if proposal.attrs and i < len(proposal.attrs):
+                t.system_attrs.update(proposal.attrs[i])
+            for name, p in self.space.items():  # a declared space is drawn in declared order
+                t.suggest(name, p)
+            self._live[t.id] = t
+            out.append(t)
+        return out
+
+    def tell(self, trial: Trial | int, value: Any = None, *, state: str | None = None,
+             error: str | None = None, counted: bool = True) -> FrozenTrial | None:
+        """Finish a trial: a number means complete; NaN, inf or a non-number means failed."""
+        t = self._resolve(trial)
+        update = self._outcome(t, value, state, error, counted)
+        self._flush_reports()
+        ok = self.storage.finish_trials([update])[0]
+        t._done = True
+        self._live.pop(t.id, None)
+        if not ok:
+            return None
+        return FrozenTrial(
+            id=t.id, study_id=self.id, number=t.number, state=update.state, value=update.value,
+            params=dict(t.params), user_attrs=dict(t.user_attrs),
+            system_attrs=dict(t.system_attrs), error=update.error, counted=update.counted)
+
+    def _resolve(self, trial: Trial | int) -> Trial:
+        if isinstance(trial, Trial):
+            if trial._done:
+                raise TrialStateError(f"trial {trial.number}: already finished; ask a new trial")
+            return trial
+        for t in self._live.values():
+            if t.number == trial:
+                return t
+        raise TrialStateError(f"trial number {trial!r}: is not a running trial asked in this "
+                              "process; tell the Trial object returned by ask()")
+
+    def _outcome(self, t: Trial, value: Any, state: str | None, error: str | None,
+                 counted: bool) -> TrialUpdate:
+        base = {"params": t.params, "user_attrs": t.user_attrs, "system_attrs": t.system_attrs}
+        if state == PRUNED:
+            return TrialUpdate(t.id, PRUNED, t.last_report, error=error, **base)
+        if state == FAIL:
+            return TrialUpdate(t.id, FAIL, None, error=error or "failed", counted=counted, **base)
+        if state not in (None, COMPLETE):
+            raise UsageError(f"tell: state must be 'complete', 'pruned' or 'fail', "
+                             f"got state={state!r}")
+        if isinstance(value, np.generic):
+            value = value.item()
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            msg = (f"objective returned {value!r} ({type(value).__name__}), not a number; "
+                   "return a float (the value to optimize)")
+            return TrialUpdate(t.id, FAIL, None, error=msg, **base)
+        if not math.isfinite(value):
+            return TrialUpdate(t.id, FAIL, None, error=f"objective returned {value!r}; "
+                               "the value must be finite (check for divergence)", **base)
+        return TrialUpdate(t.id, COMPLETE, float(value), **base)
+
+    # ------------------------------------------------------------------ reports and pruning
+    def _report(self, trial: Trial, step: int, value: float) -> None:
+        self._pending_reports.append((trial.id, step, value))
+        if len(self._pending_reports) >= 64 or self.pruner is not None:
+            self._flush_reports()
+
+    def _flush_reports(self) -> None:
+        if self._pending_reports:
+            rows, self._pending_reports = self._pending_reports, []
+            self.storage.add_reports(rows)
+
+    def _should_prune(self, trial: Trial) -> bool:
+        if self.pruner is None:
+            return False
+        decision = self.pruner.decide(trial, self)
+        return bool(getattr(decision, "prune", decision))
+
+    # ------------------------------------------------------------------ reading
+    @property
+    def trials(self) -> list[FrozenTrial]:
+        return self._history.trials()
+
+    def get_trials(self, states: Sequence[str] | None = None) -> list[FrozenTrial]:
+        ts = self.trials
+        return ts if states is None else [t for t in ts if t.state in states]
+
+    @property
+    def best_trial(self) -> FrozenTrial:
+        best: FrozenTrial | None = None
+        for t in self.trials:
+            if t.state == COMPLETE and t.value is not None and (
+                    best is None or better(self.direction, t.value, best.value or 0.0)):
+                best = t
+        if best is None:
+            raise UsageError(f"study {self.name!r}: has no completed trial yet; run optimize "
+                             "first, or look at study.trials for failures")
+        return best
+
+    @property
+    def best_value(self) -> float:
+        v = self.best_trial.value
+        assert v is not None
+        return v
+
+    @property
+    def best_params(self) -> dict[str, Any]:
+        return dict(self.best_trial.params)
+
+    def counts(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for t in self.trials:
+            out[t.state] = out.get(t.state, 0) + 1
+        return out
+
+    def n_counted(self) -> int:
+        return sum(1 for t in self.trials if t.counted and t.state != RUNNING) + sum(
+            1 for t in self.trials if t.state == RUNNING)
+
+    def reports(self, trial_ids: Sequence[int] | None = None) -> dict[int, dict[int, float]]:
+        """Learning curves: ``{trial_id: {step: value}}``."""
+        self._flush_reports()
+        out: dict[int, dict[int, float]] = {}
+        for tid, step, v in self.storage.get_reports(self.id, trial_ids):
+            out.setdefault(tid, {})[step] = v
+        return out
+
+    # ------------------------------------------------------------------ running
+    def optimize(self, objective: Any, n_trials: int | None = None, *,
+                 timeout: float | None = None, workers: int = 1, stop_on_error: bool = False,
+                 progress: bool = False, heartbeat: float = 5.0, stale_after: float = 30.0,
+                 callbacks: Sequence[Any] = ()) -> Study:
+        """Run ``objective(trial) -> value`` until the study holds ``n_trials`` trials that
+        count, or ``timeout`` seconds pass. ``workers > 1`` runs a pool of processes sharing
+        the study (needs SQLite or PostgreSQL storage)."""
+        from caviar.executors import run_study
+
+        run_study(self, objective, n_trials=n_trials, timeout=timeout, workers=workers,
+                  stop_on_error=stop_on_error, progress=progress, heartbeat=heartbeat,
+                  stale_after=stale_after, callbacks=callbacks)
+        return self
+
+    # ------------------------------------------------------------------ export
+    def to_dataframe(self) -> Any:
+        from caviar.export import trials_dataframe
+
+        return trials_dataframe(self)
+
+    trials_dataframe = to_dataframe
+
+    def to_csv(self, path: str | None = None) -> str:
+        from caviar.export import to_csv
+
+        return to_csv(self, path)
+
+    def to_json(self, path: str | None = None) -> str:
+        from caviar.export import to_json
+
+        return to_json(self, path)
+
+
+def create_study(name: str | None = None, *, storage: str | Storage | None = None,
+                 direction: str = MINIMIZE, sampler: Any = None,
+                 space: Mapping[str, Any] | None = None, seed: int | None = None,
+                 pruner: Any = None, load_if_exists: bool = True) -> Study:
+    """Create a study, or load it when the name exists (same direction required)."""
+    direction = _check_direction(direction)
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
+        raise UsageError(f"seed: must be an int >= 0, got seed={seed!r}")
+    smp = make_sampler(sampler, seed=seed)
+    if seed is not None and smp.seed is None:
+        smp.seed = seed
+    declared = Space(space or {})
+    store = get_storage(storage)
+    if name is None:
+        import uuid
+
+        name = f"study-{uuid.uuid4().hex[:8]}"
+    if not isinstance(name, str) or not name.strip():
+        raise UsageError(f"study name: must be a non-empty string, got {name!r}")
+    if smp.capacity(declared) == 0:
+        raise SpaceError(f"sampler {smp.name!r}: the space has no point to try")
+    rec = store.create_study(name, direction=direction, sampler=smp.to_json(),
+                             space=declared.to_json(), load_if_exists=load_if_exists)
+    if declared:
+        merged = store.register_params(rec.id, declared.to_json())
+        rec = StudyRecord(rec.id, rec.name, rec.direction, rec.sampler, merged, rec.user_attrs,
+                          rec.created_at)
+    if sampler is None and seed is None and rec.sampler:
+        smp = make_sampler(rec.sampler)  # a loaded study keeps its stored sampler and seed
+    return Study(rec, store, smp, pruner)
+
+
+def load_study(name: str, *, storage: str | Storage, sampler: Any = None,
+               pruner: Any = None) -> Study:
+    """Load an existing study; raises StudyNotFoundError naming the known studies."""
+    store = get_storage(storage)
+    rec = store.get_study(name)
+    smp = make_sampler(sampler) if sampler is not None else make_sampler(rec.sampler)
+    return Study(rec, store, smp, pruner)
+
+
+def param_of(record: StudyRecord, name: str) -> Param:
+    return param_from_json(record.space[name], name)

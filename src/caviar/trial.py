@@ -1,0 +1,111 @@
+"""The Trial handle an objective receives: suggest params, report steps, ask to prune.
+
+States and frozen records live in ``caviar.trial_record`` and are re-exported here.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from caviar.errors import SpaceError, TrialPruned
+from caviar.space import Choice, Float, Int, Param
+from caviar.trial_record import (
+    COMPLETE, FAIL, FINISHED, PRUNED, RUNNING, STATES, FrozenTrial, TrialUpdate,
+)
+
+if TYPE_CHECKING:
+    from caviar.study import Study
+
+__all__ = [
+    "COMPLETE", "FAIL", "FINISHED", "PRUNED", "RUNNING", "STATES", "FrozenTrial", "Trial",
+    "TrialPruned", "TrialUpdate",
+]
+
+
+class Trial:
+    """One running trial. Params come from the study's sampler; values are stored on finish
+    (and with every heartbeat while running)."""
+
+    __slots__ = ("_done", "_proposed", "_rng", "_study", "id", "number", "params",
+                 "record", "reports", "system_attrs", "user_attrs")
+
+    def __init__(self, study: Study, record: FrozenTrial, proposed: dict[str, Any],
+                 rng: np.random.Generator) -> None:
+        self._study = study
+        self.record = record
+        self.id = record.id
+        self.number = record.number
+        self._proposed = proposed
+        self._rng = rng
+        self.params: dict[str, Any] = {}
+        self.user_attrs: dict[str, Any] = {}
+        self.system_attrs: dict[str, Any] = dict(record.system_attrs)
+        self.reports: dict[int, float] = {}
+        self._done = False
+
+    def __repr__(self) -> str:
+        return f"Trial(number={self.number}, params={self.params})"
+
+    # ------------------------------------------------------------------ suggest
+    def suggest(self, name: str, param: Param) -> Any:
+        """The value of ``name`` for this trial, defined by ``param`` (Float, Int or Choice)."""
+        p = self._study.declare(name, param)  # raises on a conflicting redefinition
+        if name in self.params:
+            return self.params[name]
+        if name in self._proposed:
+            v = self._proposed[name]
+        else:
+            v = self._study.sampler.sample_param(p, self._rng)
+        self.params[name] = v
+        return v
+
+    def suggest_float(self, name: str, low: float, high: float, *, log: bool = False,
+                      scale: str | None = None, step: float | None = None) -> float:
+        """A float in [low, high]; ``log=True`` or ``scale='log'`` for log-uniform,
+        ``scale='reverse_log'`` for momentum-like params (1 - x log-uniform)."""
+        v: float = self.suggest(name, Float(low, high, scale=_scale(name, log, scale), step=step))
+        return v
+
+    def suggest_int(self, name: str, low: int, high: int, *, log: bool = False,
+                    scale: str | None = None, step: int = 1) -> int:
+        v: int = self.suggest(name, Int(low, high, scale=_scale(name, log, scale), step=step))
+        return v
+
+    def suggest_categorical(self, name: str, choices: Any) -> Any:
+        return self.suggest(name, Choice(tuple(choices) if isinstance(choices, list) else choices))
+
+    suggest_choice = suggest_categorical
+
+    # ------------------------------------------------------------------ learning curves
+    def report(self, value: float, step: int) -> None:
+        """Record an intermediate value (a learning-curve point) at ``step``."""
+        if isinstance(value, bool) or not isinstance(value, int | float | np.number):
+            raise SpaceError(f"trial {self.number}: report needs a number, got {value!r}")
+        if isinstance(step, bool) or not isinstance(step, int | np.integer) or step < 0:
+            raise SpaceError(f"trial {self.number}: report step must be an int >= 0, "
+                             f"got step={step!r}")
+        self.reports[int(step)] = float(value)
+        self._study._report(self, int(step), float(value))
+
+    def should_prune(self) -> bool:
+        """Ask the study's pruner whether this trial should stop now."""
+        return self._study._should_prune(self)
+
+    def set_user_attr(self, key: str, value: Any) -> None:
+        self.user_attrs[key] = value
+
+    @property
+    def last_report(self) -> float | None:
+        if not self.reports:
+            return None
+        v = self.reports[max(self.reports)]
+        return v if math.isfinite(v) else None
+
+
+def _scale(name: str, log: bool, scale: str | None) -> str:
+    if log and scale not in (None, "log"):
+        raise SpaceError(f"param {name!r}: log=True contradicts scale={scale!r}; pass only one")
+    return "log" if log else (scale or "linear")

@@ -1,0 +1,80 @@
+"""Frozen records of studies and trials, as storage returns them."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+RUNNING = "running"
+COMPLETE = "complete"
+PRUNED = "pruned"
+FAIL = "fail"
+STATES = (RUNNING, COMPLETE, PRUNED, FAIL)
+FINISHED = (COMPLETE, PRUNED, FAIL)
+
+MINIMIZE = "minimize"
+MAXIMIZE = "maximize"
+
+
+@dataclass(frozen=True)
+class StudyRecord:
+    id: int
+    name: str
+    direction: str
+    sampler: dict[str, Any]
+    space: dict[str, Any]
+    user_attrs: dict[str, Any]
+    created_at: float
+
+
+@dataclass(frozen=True)
+class FrozenTrial:
+    """One trial as stored: its params, state, value and bookkeeping."""
+
+    id: int
+    study_id: int
+    number: int
+    state: str
+    value: float | None
+    params: dict[str, Any]
+    user_attrs: dict[str, Any] = field(default_factory=dict)
+    system_attrs: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+    worker: str | None = None
+    counted: bool = True
+    created_at: float = 0.0
+    finished_at: float | None = None
+    heartbeat_at: float | None = None
+    seq: int = 0
+
+    @property
+    def duration(self) -> float | None:
+        return None if self.finished_at is None else self.finished_at - self.created_at
+
+    @property
+    def is_finished(self) -> bool:
+        return self.state in FINISHED
+
+
+@dataclass(frozen=True)
+class TrialUpdate:
+    """What finishing a trial writes: the end state and everything learned while running."""
+
+    trial_id: int
+    state: str
+    value: float | None = None
+    params: dict[str, Any] | None = None
+    user_attrs: dict[str, Any] | None = None
+    system_attrs: dict[str, Any] | None = None
+    error: str | None = None
+    counted: bool = True
+
+
+def better(direction: str, a: float, b: float) -> bool:
+    """Is value ``a`` strictly better than ``b`` under ``direction``?"""
+    return a < b if direction == MINIMIZE else a > b
+
+
+def is_finite_number(v: Any) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
