@@ -6,8 +6,16 @@ only on demand.
 """
 
 from caviar.errors import (
-    CaviarError, ObjectiveLoadError, ParamConflictError, SchemaVersionError, SpaceError,
-    StorageError, StudyConflictError, StudyNotFoundError, TrialPruned, TrialStateError,
+    CaviarError,
+    ObjectiveLoadError,
+    ParamConflictError,
+    SchemaVersionError,
+    SpaceError,
+    StorageError,
+    StudyConflictError,
+    StudyNotFoundError,
+    TrialPruned,
+    TrialStateError,
     UsageError,
 )
 from caviar.samplers import GridSampler, RandomSampler, Sampler, SobolSampler

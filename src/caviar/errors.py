@@ -50,5 +50,5 @@ class ObjectiveLoadError(CaviarError):
     """``FILE.py:FUNC`` names a file or function that does not exist."""
 
 
-class TrialPruned(CaviarError):  # noqa: N818 - named for what it signals, like optuna.TrialPruned
+class TrialPruned(CaviarError):
     """Raise inside an objective to stop the trial early; it is recorded as pruned."""

@@ -22,7 +22,15 @@ from caviar.space import Param, Space, param_from_json
 from caviar.storage import Storage, get_storage
 from caviar.trial import Trial
 from caviar.trial_record import (
-    COMPLETE, FAIL, MAXIMIZE, MINIMIZE, PRUNED, RUNNING, FrozenTrial, StudyRecord, TrialUpdate,
+    COMPLETE,
+    FAIL,
+    MAXIMIZE,
+    MINIMIZE,
+    PRUNED,
+    RUNNING,
+    FrozenTrial,
+    StudyRecord,
+    TrialUpdate,
     better,
 )
 
@@ -70,7 +78,8 @@ class Study:
         self._live: dict[int, Trial] = {}
 
     def __repr__(self) -> str:
-        return f"Study(name={self.name!r}, direction={self.direction!r}, storage={self.storage.url!r})"
+        return (f"Study(name={self.name!r}, direction={self.direction!r}, "
+                f"storage={self.storage.url!r})")
 
     # ------------------------------------------------------------------ space
     def param(self, name: str) -> Param | None:
@@ -161,24 +170,27 @@ class Study:
 
     def _outcome(self, t: Trial, value: Any, state: str | None, error: str | None,
                  counted: bool) -> TrialUpdate:
-        base = {"params": t.params, "user_attrs": t.user_attrs, "system_attrs": t.system_attrs}
+        def update(state: str, value: float | None, error: str | None = None,
+                   counted: bool = True) -> TrialUpdate:
+            return TrialUpdate(t.id, state, value, params=t.params, user_attrs=t.user_attrs,
+                               system_attrs=t.system_attrs, error=error, counted=counted)
+
         if state == PRUNED:
-            return TrialUpdate(t.id, PRUNED, t.last_report, error=error, **base)
+            return update(PRUNED, t.last_report, error)
         if state == FAIL:
-            return TrialUpdate(t.id, FAIL, None, error=error or "failed", counted=counted, **base)
+            return update(FAIL, None, error or "failed", counted)
         if state not in (None, COMPLETE):
             raise UsageError(f"tell: state must be 'complete', 'pruned' or 'fail', "
                              f"got state={state!r}")
         if isinstance(value, np.generic):
             value = value.item()
         if isinstance(value, bool) or not isinstance(value, int | float):
-            msg = (f"objective returned {value!r} ({type(value).__name__}), not a number; "
-                   "return a float (the value to optimize)")
-            return TrialUpdate(t.id, FAIL, None, error=msg, **base)
+            return update(FAIL, None, f"objective returned {value!r} ({type(value).__name__}), "
+                          "not a number; return a float (the value to optimize)")
         if not math.isfinite(value):
-            return TrialUpdate(t.id, FAIL, None, error=f"objective returned {value!r}; "
-                               "the value must be finite (check for divergence)", **base)
-        return TrialUpdate(t.id, COMPLETE, float(value), **base)
+            return update(FAIL, None, f"objective returned {value!r}; the value must be finite "
+                          "(check for divergence)")
+        return update(COMPLETE, float(value))
 
     # ------------------------------------------------------------------ reports and pruning
     def _report(self, trial: Trial, step: int, value: float) -> None:

@@ -13,7 +13,14 @@ import numpy as np
 from caviar.errors import SpaceError, TrialPruned
 from caviar.space import Choice, Float, Int, Param
 from caviar.trial_record import (
-    COMPLETE, FAIL, FINISHED, PRUNED, RUNNING, STATES, FrozenTrial, TrialUpdate,
+    COMPLETE,
+    FAIL,
+    FINISHED,
+    PRUNED,
+    RUNNING,
+    STATES,
+    FrozenTrial,
+    TrialUpdate,
 )
 
 if TYPE_CHECKING:

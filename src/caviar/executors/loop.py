@@ -82,7 +82,7 @@ def _run_one(study: Study, objective: Callable[..., Any], trial: Any, s: LoopSet
     except KeyboardInterrupt:
         study.tell(trial, state=FAIL, error=INTERRUPTED, counted=False)
         raise
-    except Exception as e:  # noqa: BLE001 - recorded as a failed trial
+    except Exception as e:
         tb = traceback.format_exc(limit=20)
         trial.system_attrs["traceback"] = tb[-4000:]
         frozen = study.tell(trial, state=FAIL, error=f"{type(e).__name__}: {e}")

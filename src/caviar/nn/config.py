@@ -131,14 +131,18 @@ def _choice(name: str, value: Any, allowed: tuple[str, ...]) -> str:
 
 def _widths(raw: Mapping[str, Any]) -> tuple[int, ...]:
     if raw.get("widths") is not None:
-        if "hidden" in raw or "depth" in raw:
-            raise ConfigError(rule("widths", "not be combined with hidden/depth",
-                                   raw["widths"], "give either widths=[...] or hidden and depth"))
+        if raw.get("hidden") is not None:
+            raise ConfigError(rule("widths", "not be combined with hidden", raw["widths"],
+                                   "give either widths=[...] or hidden and depth"))
         widths = raw["widths"]
         if isinstance(widths, int | str) or not hasattr(widths, "__iter__"):
             raise ConfigError(rule("widths", "be a list of layer widths", widths,
                                    "use e.g. widths=[64, 32]"))
-        return tuple(_integer("widths", w, 1, "every hidden width must be >= 1") for w in widths)
+        out = tuple(_integer("widths", w, 1, "every hidden width must be >= 1") for w in widths)
+        if raw.get("depth") is not None and raw["depth"] != len(out):
+            raise ConfigError(rule("depth", f"equal len(widths)={len(out)}", raw["depth"],
+                                   "drop depth or make it match widths"))
+        return out
     hidden = _integer("hidden", raw.get("hidden", DEFAULTS["hidden"]), 1,
                       "use a positive width such as 64")
     depth = _integer("depth", raw.get("depth", DEFAULTS["depth"]), 0,
@@ -199,6 +203,11 @@ def _nonnegative(name: str, value: Any, fix: str) -> float:
     if v < 0:
         raise ConfigError(rule(name, "be >= 0", value, fix))
     return v
+
+
+def optimizer_key(cfg: MemberConfig) -> int:
+    """Sort key that puts members with the same optimizer next to each other."""
+    return OPTIMIZERS.index(cfg.optimizer)
 
 
 def parse_configs(raws: list[Mapping[str, Any]]) -> list[MemberConfig]:

@@ -117,6 +117,9 @@ class SubPopulation:
 
     def keep(self, local_rows: list[int]) -> None:
         """Compact the population to ``local_rows``: removed members cost nothing from now on."""
+        if not local_rows:
+            self.ids, self.cfgs, self.rngs = [], [], []
+            return
         rows = torch.tensor(local_rows, dtype=torch.long, device=self.device)
         self.w = self.w.index_select(0, rows)
         self.g = torch.zeros_like(self.w)

@@ -25,7 +25,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from .config import OPTIMIZERS, MemberConfig
+from .config import MemberConfig
 
 
 @dataclass
@@ -46,10 +46,6 @@ def blocks(cfgs: Sequence[MemberConfig]) -> list[Block]:
         else:
             out.append(Block(cfg.optimizer, row, row + 1))
     return out
-
-
-def optimizer_rank(cfg: MemberConfig) -> int:
-    return OPTIMIZERS.index(cfg.optimizer)
 
 
 class PopulationOptimizer:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -57,7 +58,9 @@ class Float:
 
     @property
     def label(self) -> str:
-        return f"Float({self.name!r})" if self.name else f"Float(low={self.low!r}, high={self.high!r})"
+        if self.name:
+            return f"Float({self.name!r})"
+        return f"Float(low={self.low!r}, high={self.high!r})"
 
     def named(self, name: str) -> Float:
         return Float(self.low, self.high, scale=self.scale, step=self.step, name=name)
@@ -69,10 +72,13 @@ class Float:
     def from_unit(self, u: Any) -> Any:
         u = np.clip(u, 0.0, 1.0)
         if self.step is not None:
-            k = np.minimum(np.floor(u * (self._n_steps() + 1)), self._n_steps())
-            return np.minimum(self.low + k * self.step, self.high)
-        x = self._scale.from_unit(u, self.low, self.high)
-        return np.clip(x, self.low, self.high)
+            n = self._n_steps()
+            k = np.minimum(np.floor(u * (n + 1)), n)
+            x = np.where(k >= n, self.high, np.minimum(self.low + k * self.step, self.high))
+            return x[()]
+        # the endpoints are exact: exp(log(low)) may miss low by an ulp
+        x = np.clip(self._scale.from_unit(u, self.low, self.high), self.low, self.high)
+        return np.where(u <= 0.0, self.low, np.where(u >= 1.0, self.high, x))[()]
 
     def to_unit(self, x: Any) -> Any:
         if self.step is not None:
@@ -93,10 +99,12 @@ class Float:
         return float(x)
 
     def grid(self, resolution: int) -> list[Any]:
-        if self.step is not None:
-            return [self.low + k * self.step for k in range(self._n_steps() + 1)]
-        us = np.linspace(0.0, 1.0, resolution)
-        return [float(v) for v in self._scale.from_unit(us, self.low, self.high)]
+        if self.step is not None:  # the middle of each step's cell in the unit interval
+            n = self._n_steps() + 1
+            us = (np.arange(n) + 0.5) / n
+        else:
+            us = np.linspace(0.0, 1.0, resolution)
+        return [float(v) for v in self.from_unit(us)]  # within [low, high], exact endpoints
 
     def to_json(self) -> dict[str, Any]:
         return {"type": "float", "low": self.low, "high": self.high, "scale": self.scale,
@@ -173,19 +181,20 @@ class Int:
         return self._scale.to_unit(np.asarray(x, dtype=float), lo, hi)
 
     def value(self, u: float) -> int:
-        return int(self.from_unit(u))
+        v: int = self.from_unit(u).item()
+        return v
 
     def validate(self, x: Any) -> int:
         if isinstance(x, bool) or not (isinstance(x, int | np.integer) or
                                        (isinstance(x, float) and x.is_integer())):
             raise SpaceError(f"{self.label}: value must be an integer, got {x!r}")
-        x = int(x)
-        if not self.low <= x <= self.high or (x - self.low) % self.step:
+        xi = int(x)
+        if not self.low <= xi <= self.high or (xi - self.low) % self.step:
             raise SpaceError(
                 f"{self.label}: value must be in range({self.low}, {self.high + 1}, "
                 f"{self.step}), got {x!r}"
             )
-        return x
+        return xi
 
     def grid(self, resolution: int) -> list[Any]:
         return list(range(self.low, self.high + 1, self.step))
@@ -199,7 +208,7 @@ class Int:
 class Choice:
     """A categorical param: one of a list of JSON values (str, int, float, bool, None)."""
 
-    choices: tuple[JSONScalar, ...]
+    choices: Sequence[JSONScalar]
     name: str = ""
 
     kind = "choice"
@@ -219,7 +228,8 @@ class Choice:
             if c is not None and not isinstance(c, str | int | float | bool):
                 raise SpaceError(
                     f"{owner}: choices must be str, int, float, bool or None (stored as JSON), "
-                    f"got {c!r} of type {type(c).__name__}; store a name and map it in the objective"
+                    f"got {c!r} of type {type(c).__name__}; store a name and map it in the "
+                    "objective"
                 )
         if len(set(map(repr, choices))) != len(choices):
             raise SpaceError(f"{owner}: choices must be distinct, got {list(choices)!r}")

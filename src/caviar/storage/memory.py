@@ -10,10 +10,16 @@ from dataclasses import replace
 from typing import Any
 
 from caviar.errors import ParamConflictError, StudyNotFoundError
-from caviar.storage.common import REAPED, check_existing, conflict, not_found
 from caviar.storage.base import Event, Storage, StudySummary
+from caviar.storage.common import REAPED, check_existing, conflict, not_found
 from caviar.trial_record import (
-    COMPLETE, FAIL, RUNNING, FrozenTrial, StudyRecord, TrialUpdate, better,
+    COMPLETE,
+    FAIL,
+    RUNNING,
+    FrozenTrial,
+    StudyRecord,
+    TrialUpdate,
+    better,
 )
 
 

@@ -21,13 +21,22 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DatabaseError, IntegrityError, OperationalError
 
 from caviar.errors import (
-    ParamConflictError, SchemaVersionError, StorageError, StudyNotFoundError,
+    ParamConflictError,
+    SchemaVersionError,
+    StorageError,
+    StudyNotFoundError,
 )
-from caviar.storage.common import REAPED, check_existing, not_found
 from caviar.storage.base import SCHEMA_VERSION, Event, Storage, StudySummary
+from caviar.storage.common import REAPED, check_existing, not_found
 from caviar.storage.sql.schema import counters, events, meta, metadata, reports, studies, trials
 from caviar.trial_record import (
-    COMPLETE, FAIL, MINIMIZE, RUNNING, FrozenTrial, StudyRecord, TrialUpdate,
+    COMPLETE,
+    FAIL,
+    MINIMIZE,
+    RUNNING,
+    FrozenTrial,
+    StudyRecord,
+    TrialUpdate,
 )
 
 _dumps = json.dumps
@@ -239,7 +248,9 @@ class SQLStorage(Storage):
                 "finished_at": None, "heartbeat_at": now, "seq": seq,
             } for i in range(n)]
             if n == 1:
-                ids = [conn.execute(trials.insert().values(rows[0])).inserted_primary_key[0]]
+                pk = conn.execute(trials.insert().values(rows[0])).inserted_primary_key
+                assert pk is not None
+                ids = [pk[0]]
             else:
                 conn.execute(trials.insert(), rows)
                 ids = [r[0] for r in conn.execute(
@@ -381,7 +392,9 @@ class SQLStorage(Storage):
         with self._write() as conn:
             res = conn.execute(events.insert().values(
                 trial_id=trial_id, kind=kind, payload=_dumps(payload), at=time.time()))
-            return int(res.inserted_primary_key[0])
+            pk = res.inserted_primary_key
+            assert pk is not None
+            return int(pk[0])
 
     def get_events(self, trial_id: int, *, after: int = 0) -> list[Event]:
         with self._read() as conn:

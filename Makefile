@@ -1,0 +1,32 @@
+# Each target sets up .venv by itself. torch is pinned to 2.13.0 (a CPU wheel on local disk)
+# before anything else is installed, so no resolver ever pulls a CUDA build.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+STORAGE ?= sqlite:///caviar.db
+
+.PHONY: run test check lint typecheck bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q torch==2.13.0
+	$(BIN)/pip install -q -e ".[torch,export,postgres,dev]"
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/caviar demo --storage $(STORAGE) --study digits-demo --trials 40 --workers 2 --seed 0
+
+test: $(STAMP)
+	$(BIN)/ruff check src tests bench examples
+	$(BIN)/mypy
+	$(BIN)/python -m pytest -q
+
+check: test
+
+bench: $(STAMP)
+	$(BIN)/python bench/overhead.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

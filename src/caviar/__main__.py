@@ -1,0 +1,3 @@
+from caviar.cli.main import main
+
+main()

@@ -1,0 +1,1 @@
+"""The ``caviar`` command line."""

@@ -1,0 +1,60 @@
+"""Printing studies and trials as rich tables."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from caviar.trial_record import FrozenTrial
+
+
+def fmt(v: Any) -> str:
+    if v is None:
+        return "-"
+    if isinstance(v, float):
+        return f"{v:.6g}"
+    return str(v)
+
+
+def studies_table(summaries: Sequence[Any]) -> Table:
+    t = Table(title="studies")
+    for c in ("name", "direction", "trials", "complete", "pruned", "fail", "running", "best"):
+        t.add_column(c, overflow="fold")
+    for s in summaries:
+        c = s.counts
+        t.add_row(s.name, s.direction, str(s.n_trials), str(c.get("complete", 0)),
+                  str(c.get("pruned", 0)), str(c.get("fail", 0)), str(c.get("running", 0)),
+                  fmt(s.best_value))
+    return t
+
+
+def trials_table(trials: Sequence[FrozenTrial], names: Sequence[str], title: str) -> Table:
+    t = Table(title=title)
+    for c in ("#", "state", "value", *names, "seconds"):
+        t.add_column(c, no_wrap=True)
+    t.add_column("error", overflow="fold")
+    for tr in trials:
+        err = (tr.error or "")[:80]
+        t.add_row(str(tr.number), tr.state, fmt(tr.value),
+                  *[fmt(tr.params.get(n)) for n in names], fmt(tr.duration), err)
+    return t
+
+
+def best_text(trial: FrozenTrial, direction: str) -> str:
+    lines = [f"best trial #{trial.number} ({direction}): value = {fmt(trial.value)}"]
+    for k, v in trial.params.items():
+        lines.append(f"  {k} = {fmt(v)}")
+    for k, v in trial.user_attrs.items():
+        lines.append(f"  [{k}] {json.dumps(v) if isinstance(v, dict | list) else fmt(v)}")
+    return "\n".join(lines)
+
+
+def console(quiet: bool = False) -> Console:
+    import shutil
+
+    width = shutil.get_terminal_size((140, 40)).columns
+    return Console(quiet=quiet, highlight=False, width=max(width, 120))

@@ -1,0 +1,147 @@
+"""train_population: many configurations trained as a few batched tensor programs.
+
+Members are grouped into sub-populations by what changes the program's shape or control flow:
+depth, mini-batch size, activation, batch norm on/off and the batch-norm inference rule. Inside
+a sub-population members may differ in hidden widths (padded to the widest, padded units stay
+exactly zero) and in every scalar hyperparameter, the optimizer included (members are sorted by
+optimizer so each optimizer updates one contiguous block of rows). All sub-populations advance
+one epoch at a time, then ``on_epoch`` sees every member's report and may stop members; stopped,
+finished and failed (non-finite loss) members are compacted away so they cost nothing more.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import torch
+
+from .config import MemberConfig, optimizer_key, parse_configs
+from .data import Dataset
+from .errors import ConfigError, DataError, rule
+from .group import DeviceData, SubPopulation
+from .result import COMPLETE, FAILED, RUNNING, STOPPED, EpochReport, MemberResult, PopulationResult
+
+OnEpoch = Callable[[int, list[EpochReport]], "set[int] | None"]
+
+
+def resolve_device(device: str | torch.device) -> torch.device:
+    """'auto' picks CUDA when available; anything else is passed to torch.device."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    dev = torch.device(device)
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ConfigError(rule("device", "name an available device", str(device),
+                               "use device='cpu' or 'auto'"))
+    return dev
+
+
+def group_key(cfg: MemberConfig) -> tuple[Any, ...]:
+    return (cfg.depth, cfg.batch_size, cfg.activation, cfg.batch_norm,
+            cfg.bn_stats if cfg.batch_norm else "running")
+
+
+def to_device(data: Dataset, dtype: torch.dtype, device: torch.device) -> DeviceData:
+    if not isinstance(data, Dataset):
+        raise DataError(rule("data", "be a caviar.nn Dataset", type(data).__name__,
+                             "build one with load_dataset(...)"))
+    if len(data.X_train) < 2:
+        raise DataError(rule("data.X_train", "hold at least 2 examples", len(data.X_train),
+                             "pass more training data"))
+
+    def t(a: Any, dt: torch.dtype) -> torch.Tensor:
+        return torch.as_tensor(a).to(device=device, dtype=dt).contiguous()
+
+    return DeviceData(t(data.X_train, dtype), t(data.y_train, torch.long), t(data.X_val, dtype),
+                      t(data.y_val, torch.long), data.n_classes)
+
+
+def make_groups(cfgs: Sequence[MemberConfig], data: DeviceData,
+                max_group_size: int | None = None) -> list[SubPopulation]:
+    buckets: dict[tuple[Any, ...], list[int]] = {}
+    for i, c in enumerate(cfgs):
+        buckets.setdefault(group_key(c), []).append(i)
+    groups = []
+    for ids in buckets.values():
+        ids = sorted(ids, key=lambda i: optimizer_key(cfgs[i]))  # stable: keeps member order
+        size = max_group_size or len(ids)
+        for a in range(0, len(ids), size):
+            part = ids[a:a + size]
+            groups.append(SubPopulation(part, [cfgs[i] for i in part], data))
+    return groups
+
+
+def train_population(configs: Sequence[Mapping[str, Any]], data: Dataset, *,
+                     device: str | torch.device = "cpu", dtype: torch.dtype = torch.float32,
+                     on_epoch: OnEpoch | None = None, threads: int | None = None,
+                     max_group_size: int | None = None) -> PopulationResult:
+    """Train every config in ``configs`` on ``data`` as one population; see the module doc.
+
+    ``on_epoch(epoch, reports)`` runs after every epoch with the reports of the members that
+    trained in it and may return member indices to stop. ``threads`` sets torch's intra-op
+    threads for the call. ``max_group_size`` splits large sub-populations (memory bound).
+    """
+    cfgs = parse_configs(list(configs))
+    if dtype not in (torch.float32, torch.float64, torch.float16, torch.bfloat16):
+        raise ConfigError(rule("dtype", "be a floating torch dtype", dtype,
+                               "use torch.float32 or torch.float64"))
+    dev = resolve_device(device)
+    if threads is not None and threads < 1:
+        raise ConfigError(rule("threads", "be >= 1", threads, "use e.g. 1 or 2"))
+    ddata = to_device(data, dtype, dev)
+    old_threads = torch.get_num_threads()
+    if threads is not None:
+        torch.set_num_threads(threads)
+    try:
+        start = time.perf_counter()
+        results = [MemberResult(i, c, data.n_features, data.n_classes) for i, c in enumerate(cfgs)]
+        groups = make_groups(cfgs, ddata, max_group_size)
+        layout = [list(g.ids) for g in groups]
+        _run(groups, results, on_epoch)
+        return PopulationResult(results, time.perf_counter() - start, layout)
+    finally:
+        torch.set_num_threads(old_threads)
+
+
+def _run(groups: list[SubPopulation], results: list[MemberResult], on_epoch: OnEpoch | None) -> None:
+    epoch = 0
+    while any(len(g) for g in groups):
+        reports: list[EpochReport] = []
+        for g in groups:
+            if not len(g):
+                continue
+            train = g.train_epoch(epoch)
+            val_loss, val_acc = g.evaluate()
+            rows = torch.stack([train, val_loss, val_acc]).double().cpu().tolist()
+            for r, member in enumerate(g.ids):
+                t_loss, v_loss, v_acc = rows[0][r], rows[1][r], rows[2][r]
+                res = results[member]
+                failed = not math.isfinite(t_loss)
+                if failed:
+                    res.state = FAILED
+                    res.error = (f"member {member}: train loss must stay finite, got {t_loss} at "
+                                 f"epoch {epoch}; lower lr (now {res.config.lr:g}) or add batch norm")
+                alive = not failed and epoch + 1 < res.config.epochs
+                report = EpochReport(member, epoch, t_loss, v_loss, v_acc, alive)
+                res.history.append(report)
+                reports.append(report)
+        stop = set(on_epoch(epoch, reports) or ()) if on_epoch is not None else set()
+        for g in groups:
+            if not len(g):
+                continue
+            keep = []
+            for r, member in enumerate(g.ids):
+                res = results[member]
+                if res.state == RUNNING and member in stop:
+                    res.state = STOPPED
+                elif res.state == RUNNING and epoch + 1 >= res.config.epochs:
+                    res.state = COMPLETE
+                if res.state == RUNNING:
+                    keep.append(r)
+                else:
+                    res._state_dict = g.state_dict(r)
+            if len(keep) < len(g):
+                g.keep(keep)
+        epoch += 1
