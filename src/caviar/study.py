@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import os
+import secrets
 import socket
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -18,6 +19,7 @@ import numpy as np
 
 from caviar.errors import SpaceError, TrialStateError, UsageError
 from caviar.samplers import Sampler, make_sampler
+from caviar.samplers.stream import Stream
 from caviar.space import Param, Space, param_from_json
 from caviar.storage import Storage, get_storage
 from caviar.trial import Trial
@@ -71,7 +73,12 @@ class Study:
         self.name = record.name
         self.direction = record.direction
         self.space = Space.from_json(record.space)
-        self._declared: dict[tuple[str, Param], Param] = {}
+        declared = record.user_attrs.get("declared", [])
+        self.declared = Space({n: self.space[n] for n in declared if n in self.space})
+        seed = sampler.seed
+        self._seed = secrets.randbits(63) if seed is None else int(seed)
+        self._suggest_cache: dict[tuple[Any, ...], Param] = {}
+        self._known: dict[tuple[str, Param], Param] = {}
         self._history = _Cache(self)
         self.worker = f"{socket.gethostname()}:{os.getpid()}"
         self._pending_reports: list[tuple[int, int, float]] = []
@@ -87,7 +94,7 @@ class Study:
 
     def declare(self, name: str, param: Param) -> Param:
         key = (name, param)
-        hit = self._declared.get(key)
+        hit = self._known.get(key)
         if hit is not None:
             return hit
         named = param.named(name) if param.name != name else param
@@ -95,13 +102,12 @@ class Study:
         if held is None or held.to_json() != named.to_json():
             merged = self.storage.register_params(self.id, {name: named.to_json()})
             self.space = Space.from_json(merged)
-        self._declared[key] = self.space[name]
+        self._known[key] = self.space[name]
         return self.space[name]
 
     # ------------------------------------------------------------------ ask / tell
-    def _rng(self, number: int) -> np.random.Generator:
-        seed = self.sampler.seed
-        return np.random.default_rng(None if seed is None else [int(seed), number])
+    def _rng(self, number: int) -> Stream:
+        return Stream(self._seed, number)
 
     def ask(self, n: int | None = None, *, cap: int | None = None) -> Any:
         """Start new trials: one Trial (``n=None``) or a list of up to ``n``.
@@ -123,7 +129,7 @@ class Study:
         if not records:
             return []
         rngs = [self._rng(r.number) for r in records]
-        proposal = self.sampler.propose(self.space, self._history, records, rngs,
+        proposal = self.sampler.propose(self.declared, self._history, records, rngs,
                                         lambda counter, k: self.storage.claim(self.id, counter, k))
         out = []
         for i, rec in enumerate(records):
@@ -135,7 +141,7 @@ class Study:
             t = Trial(self, rec, proposal.params[i], rngs[i])
             if proposal.attrs and i < len(proposal.attrs):
                 t.system_attrs.update(proposal.attrs[i])
-            for name, p in self.space.items():  # a declared space is drawn in declared order
+            for name, p in self.declared.items():  # a declared space is drawn in its order
                 t.suggest(name, p)
             self._live[t.id] = t
             out.append(t)
@@ -143,22 +149,48 @@ class Study:
 
     def tell(self, trial: Trial | int, value: Any = None, *, state: str | None = None,
              error: str | None = None, counted: bool = True) -> FrozenTrial | None:
-        """Finish a trial: a number means complete; NaN, inf or a non-number means failed."""
+        """Finish a trial: a number means complete; NaN, inf or a non-number means failed.
+
+        Returns the finished record, or None when the trial was no longer running (reaped
+        after its heartbeat was lost: its result is not stored, its slot was re-issued)."""
+        return self.tell_and_ask(trial, value, state=state, error=error, counted=counted)[0]
+
+    def tell_and_ask(self, trial: Trial | int, value: Any = None, *, state: str | None = None,
+                     error: str | None = None, counted: bool = True, n: int = 0,
+                     cap: int | None = None) -> tuple[FrozenTrial | None, list[Trial]]:
+        """Finish a trial and start up to ``n`` new ones in one storage write."""
         t = self._resolve(trial)
-        update = self._outcome(t, value, state, error, counted)
-        self._flush_reports()
-        ok = self.storage.finish_trials([update])[0]
+        u = self._outcome(t, value, state, error, counted)
+        if self._pending_reports:
+            self._flush_reports()
+        if n:
+            applied, records = self.storage.finish_and_create(
+                [u], self.id, n, cap=cap, worker=self.worker)
+            ok = applied[0]
+        else:
+            ok, records = self.storage.finish_trials([u])[0], []
         t._done = True
-        self._live.pop(t.id, None)
-        if not ok:
-            return None
-        return FrozenTrial(
-            id=t.id, study_id=self.id, number=t.number, state=update.state, value=update.value,
-            params=dict(t.params), user_attrs=dict(t.user_attrs),
-            system_attrs=dict(t.system_attrs), error=update.error, counted=update.counted)
+        del self._live[t.id]
+        frozen = None if not ok else FrozenTrial(
+            t.id, self.id, t.number, u.state, u.value, t.params, t.user_attrs, t.system_attrs,
+            u.error, self.worker, u.counted)
+        return frozen, self._start(records)
+
+    def discard(self, trials: Sequence[Trial]) -> None:
+        """Forget trials started by ``ask`` in this process that never ran (in-memory only)."""
+        discard = getattr(self.storage, "discard_unstarted", None)
+        for t in trials:
+            self._live.pop(t.id, None)
+            t._done = True
+        if discard is not None:
+            discard([t.id for t in trials])
+        else:
+            self.storage.finish_trials([TrialUpdate(t.id, FAIL, error="not run: the loop "
+                                                    "stopped first", counted=False)
+                                        for t in trials])
 
     def _resolve(self, trial: Trial | int) -> Trial:
-        if isinstance(trial, Trial):
+        if type(trial) is Trial or isinstance(trial, Trial):
             if trial._done:
                 raise TrialStateError(f"trial {trial.number}: already finished; ask a new trial")
             return trial
@@ -170,27 +202,31 @@ class Study:
 
     def _outcome(self, t: Trial, value: Any, state: str | None, error: str | None,
                  counted: bool) -> TrialUpdate:
-        def update(state: str, value: float | None, error: str | None = None,
-                   counted: bool = True) -> TrialUpdate:
-            return TrialUpdate(t.id, state, value, params=t.params, user_attrs=t.user_attrs,
-                               system_attrs=t.system_attrs, error=error, counted=counted)
-
+        if state is None and type(value) is float and math.isfinite(value):  # the common case
+            return TrialUpdate(t.id, COMPLETE, value, t.params, t.user_attrs, t.system_attrs)
         if state == PRUNED:
-            return update(PRUNED, t.last_report, error)
-        if state == FAIL:
-            return update(FAIL, None, error or "failed", counted)
-        if state not in (None, COMPLETE):
+            value, error = t.last_report, error
+        elif state == FAIL:
+            value, error = None, error or "failed"
+        elif state not in (None, COMPLETE):
             raise UsageError(f"tell: state must be 'complete', 'pruned' or 'fail', "
                              f"got state={state!r}")
-        if isinstance(value, np.generic):
-            value = value.item()
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            return update(FAIL, None, f"objective returned {value!r} ({type(value).__name__}), "
-                          "not a number; return a float (the value to optimize)")
-        if not math.isfinite(value):
-            return update(FAIL, None, f"objective returned {value!r}; the value must be finite "
-                          "(check for divergence)")
-        return update(COMPLETE, float(value))
+        else:
+            if isinstance(value, np.generic):
+                value = value.item()
+            state, counted = COMPLETE, True
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                state, error = FAIL, (f"objective returned {value!r} ({type(value).__name__}), "
+                                      "not a number; return a float (the value to optimize)")
+                value = None
+            elif not math.isfinite(value):
+                state, error = FAIL, (f"objective returned {value!r}; the value must be finite "
+                                      "(check for divergence)")
+                value = None
+            else:
+                value = float(value)
+        return TrialUpdate(t.id, state, value, t.params, t.user_attrs, t.system_attrs, error,
+                           counted)
 
     # ------------------------------------------------------------------ reports and pruning
     def _report(self, trial: Trial, step: int, value: float) -> None:
@@ -311,12 +347,18 @@ def create_study(name: str | None = None, *, storage: str | Storage | None = Non
         name = f"study-{uuid.uuid4().hex[:8]}"
     if not isinstance(name, str) or not name.strip():
         raise UsageError(f"study name: must be a non-empty string, got {name!r}")
-    if smp.capacity(declared) == 0:
+    if declared and smp.capacity(declared) == 0:
         raise SpaceError(f"sampler {smp.name!r}: the space has no point to try")
     rec = store.create_study(name, direction=direction, sampler=smp.to_json(),
-                             space=declared.to_json(), load_if_exists=load_if_exists)
+                             space=declared.to_json(), load_if_exists=load_if_exists,
+                             user_attrs={"declared": list(declared)})
     if declared:
         merged = store.register_params(rec.id, declared.to_json())
+        held = list(rec.user_attrs.get("declared", []))
+        if any(n not in held for n in declared):
+            raise SpaceError(
+                f"study {name!r}: exists with declared params {held}, got {list(declared)}; "
+                "load it without space=, or use a new study name")
         rec = StudyRecord(rec.id, rec.name, rec.direction, rec.sampler, merged, rec.user_attrs,
                           rec.created_at)
     if sampler is None and seed is None and rec.sampler:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from caviar.errors import SpaceError, TrialPruned
+from caviar.samplers.stream import Stream
 from caviar.space import Choice, Float, Int, Param
 from caviar.trial_record import (
     COMPLETE,
@@ -40,7 +41,7 @@ class Trial:
                  "record", "reports", "system_attrs", "user_attrs")
 
     def __init__(self, study: Study, record: FrozenTrial, proposed: dict[str, Any],
-                 rng: np.random.Generator) -> None:
+                 rng: Stream) -> None:
         self._study = study
         self.record = record
         self.id = record.id
@@ -59,30 +60,47 @@ class Trial:
     # ------------------------------------------------------------------ suggest
     def suggest(self, name: str, param: Param) -> Any:
         """The value of ``name`` for this trial, defined by ``param`` (Float, Int or Choice)."""
-        p = self._study.declare(name, param)  # raises on a conflicting redefinition
-        if name in self.params:
-            return self.params[name]
-        if name in self._proposed:
-            v = self._proposed[name]
-        else:
-            v = self._study.sampler.sample_param(p, self._rng)
-        self.params[name] = v
+        return self._value(name, self._study.declare(name, param))
+
+    def _value(self, name: str, p: Param) -> Any:
+        params = self.params
+        if name in params:
+            return params[name]
+        v = self._proposed[name] if name in self._proposed else \
+            self._study.sampler.sample_param(p, self._rng)
+        params[name] = v
         return v
+
+    def _cached(self, key: tuple[Any, ...], make: Any) -> Any:
+        """Fast path: a (name, definition) key seen before maps straight to the checked param."""
+        cache = self._study._suggest_cache
+        p = cache.get(key)
+        if p is None:
+            p = cache[key] = self._study.declare(key[1], make())
+        return self._value(key[1], p)
 
     def suggest_float(self, name: str, low: float, high: float, *, log: bool = False,
                       scale: str | None = None, step: float | None = None) -> float:
         """A float in [low, high]; ``log=True`` or ``scale='log'`` for log-uniform,
         ``scale='reverse_log'`` for momentum-like params (1 - x log-uniform)."""
-        v: float = self.suggest(name, Float(low, high, scale=_scale(name, log, scale), step=step))
+        v: float = self._cached(
+            ("f", name, low, high, log, scale, step),
+            lambda: Float(low, high, scale=_scale(name, log, scale), step=step, name=name))
         return v
 
     def suggest_int(self, name: str, low: int, high: int, *, log: bool = False,
                     scale: str | None = None, step: int = 1) -> int:
-        v: int = self.suggest(name, Int(low, high, scale=_scale(name, log, scale), step=step))
+        v: int = self._cached(
+            ("i", name, low, high, log, scale, step),
+            lambda: Int(low, high, scale=_scale(name, log, scale), step=step, name=name))
         return v
 
     def suggest_categorical(self, name: str, choices: Any) -> Any:
-        return self.suggest(name, Choice(tuple(choices) if isinstance(choices, list) else choices))
+        try:
+            key: tuple[Any, ...] = ("c", name, tuple(choices), tuple(map(type, choices)))
+        except TypeError:
+            return self.suggest(name, Choice(choices, name=name))
+        return self._cached(key, lambda: Choice(tuple(choices), name=name))
 
     suggest_choice = suggest_categorical
 

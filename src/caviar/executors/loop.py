@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from caviar.errors import TrialPruned
+from caviar.errors import SpaceError, TrialPruned
 from caviar.executors.heartbeat import Heartbeat
 from caviar.trial_record import FAIL, PRUNED, RUNNING
 
@@ -39,7 +39,9 @@ def run_loop(study: Study, objective: Callable[..., Any], s: LoopSettings,
     shared = study.storage.shared_between_processes
     beat = Heartbeat(study.storage, s.heartbeat) if shared else None
     ran = 0
+    queue: list[Any] = []
     last_reap = 0.0
+    idle = 0.01
     try:
         while True:
             if s.deadline is not None and time.time() >= s.deadline:
@@ -48,48 +50,67 @@ def run_loop(study: Study, objective: Callable[..., Any], s: LoopSettings,
             if shared and now - last_reap >= s.heartbeat:
                 study.storage.reap_stale(study.id, s.stale_after)
                 last_reap = now
-            trials = study.ask(1, cap=s.n_trials)
+            if not queue:
+                # one process owns an in-memory study: start trials in small batches
+                batch = 16 if not (shared or s.deadline or study.sampler.uses_history) else 1
+                queue = study.ask(batch, cap=s.n_trials)[::-1]
+            trials = [queue.pop()] if queue else []
             if not trials:
                 if not shared or not _others_running(study):
                     break
-                time.sleep(min(1.0, s.heartbeat / 2))  # wait for others; reap them if they died
+                time.sleep(idle)  # others are running: wait, and reap them if they died
+                idle = min(idle * 2, 0.5, s.heartbeat / 2)
                 continue
+            idle = 0.01
             trial = trials[0]
             if beat is not None:
                 beat.add(trial)
+            # with shared storage, finishing this trial and starting the next is one write
+            more = 1 if shared and not queue and (
+                s.deadline is None or time.time() < s.deadline) else 0
             try:
-                frozen = _run_one(study, objective, trial, s)
+                frozen, nxt = _run_one(study, objective, trial, s, more)
             finally:
                 if beat is not None:
                     beat.remove(trial)
+            queue.extend(nxt)
             ran += 1
             for cb in s.callbacks:
                 cb(study, frozen)
             if on_tell is not None:
                 on_tell(frozen)
     finally:
+        if queue:  # a batch started in memory but never run: forget it
+            study.discard(queue)
         if beat is not None:
             beat.close()
         study._flush_reports()
     return ran
 
 
-def _run_one(study: Study, objective: Callable[..., Any], trial: Any, s: LoopSettings) -> Any:
+def _run_one(study: Study, objective: Callable[..., Any], trial: Any, s: LoopSettings,
+             more: int) -> tuple[Any, list[Any]]:
+    def tell(**kw: Any) -> tuple[Any, list[Any]]:
+        return study.tell_and_ask(trial, n=more, cap=s.n_trials, **kw)
+
     try:
         value = objective(trial)
     except TrialPruned as e:
-        return study.tell(trial, state=PRUNED, error=str(e) or None)
+        return tell(state=PRUNED, error=str(e) or None)
     except KeyboardInterrupt:
         study.tell(trial, state=FAIL, error=INTERRUPTED, counted=False)
+        raise
+    except SpaceError as e:  # a bad param definition: every trial would fail the same way
+        study.tell(trial, state=FAIL, error=f"{type(e).__name__}: {e}", counted=False)
         raise
     except Exception as e:
         tb = traceback.format_exc(limit=20)
         trial.system_attrs["traceback"] = tb[-4000:]
-        frozen = study.tell(trial, state=FAIL, error=f"{type(e).__name__}: {e}")
         if s.stop_on_error:
+            study.tell(trial, state=FAIL, error=f"{type(e).__name__}: {e}")
             raise
-        return frozen
-    return study.tell(trial, value)
+        return tell(state=FAIL, error=f"{type(e).__name__}: {e}")
+    return tell(value=value)
 
 
 def _others_running(study: Study) -> bool:

@@ -14,15 +14,19 @@ import signal
 import sys
 import time
 from dataclasses import dataclass
+from multiprocessing.connection import wait
 from typing import TYPE_CHECKING, Any
 
-from caviar.errors import UsageError
+from caviar.errors import SpaceError, UsageError
 from caviar.executors.loop import LoopSettings, run_loop
-from caviar.trial_record import COMPLETE, RUNNING, better
+from caviar.trial_record import COMPLETE, FAIL, RUNNING, better
 
 if TYPE_CHECKING:
     from caviar.executors.progress import ProgressView
     from caviar.study import Study
+
+
+BAD_SPACE_EXIT = 3  # a worker's exit status when a param definition is bad
 
 
 @dataclass
@@ -44,6 +48,9 @@ def worker_main(job: WorkerJob) -> None:
         run_loop(study, job.objective, job.settings)
     except KeyboardInterrupt:
         sys.exit(130)
+    except SpaceError as e:  # a bad param definition: the parent stops the pool and raises
+        print(f"caviar worker: {e}", file=sys.stderr)
+        sys.exit(BAD_SPACE_EXIT)
 
 
 def start_method() -> str:
@@ -74,7 +81,7 @@ def run_processes(study: Study, objective: Any, settings: LoopSettings, workers:
     seq, by_number = 0, {}
     try:
         while True:
-            time.sleep(0.2)
+            wait([p.sentinel for p in procs], timeout=0.25)
             new, seq = study.storage.get_trials(study.id, since=seq)
             for t in new:
                 by_number[t.number] = t
@@ -89,6 +96,8 @@ def run_processes(study: Study, objective: Any, settings: LoopSettings, workers:
             for p in procs:
                 if p.is_alive():
                     alive.append(p)
+                elif p.exitcode == BAD_SPACE_EXIT:
+                    raise SpaceError(_space_error(study))
                 elif p.exitcode not in (0, None) and done < settings.n_trials:
                     if settings.stop_on_error and p.exitcode == 1:
                         raise RuntimeError(f"a worker stopped on an objective error; see "
@@ -102,6 +111,15 @@ def run_processes(study: Study, objective: Any, settings: LoopSettings, workers:
     except BaseException:
         _stop(procs)
         raise
+
+
+def _space_error(study: Study) -> str:
+    failed, _ = study.storage.get_trials(study.id, states=[FAIL])
+    errors = [t.error for t in failed if not t.counted and t.error]
+    if not errors:
+        return "a worker stopped on a bad param definition"
+    kind, _, msg = errors[-1].partition(": ")  # stored as "SpaceError: message"
+    return msg if kind.endswith("Error") and msg else errors[-1]
 
 
 def _spawn(ctx: Any, job: WorkerJob) -> Any:

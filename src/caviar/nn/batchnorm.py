@@ -32,28 +32,28 @@ class BNCache(NamedTuple):
     var: Tensor  # biased batch variance
 
 
-def batch_norm_train(x: Tensor, gamma: Tensor, beta: Tensor, eps: float | Tensor) -> tuple[Tensor, BNCache]:
+def batch_norm_train(x: Tensor, gamma: Tensor, beta: Tensor,
+                     eps: float | Tensor) -> tuple[Tensor, BNCache]:
     """Normalise with batch statistics; returns the output and what the backward pass needs."""
-    mean = x.mean(dim=-2, keepdim=True)
-    centred = x - mean
-    var = (centred * centred).mean(dim=-2, keepdim=True)
+    var, mean = torch.var_mean(x, dim=-2, keepdim=True, correction=0)
     inv_std = torch.rsqrt(var + eps)
-    x_hat = centred * inv_std
-    return x_hat * gamma + beta, BNCache(x_hat, inv_std, mean, var)
+    x_hat = (x - mean).mul_(inv_std)
+    return torch.addcmul(beta, x_hat, gamma), BNCache(x_hat, inv_std, mean, var)
 
 
-def batch_norm_backward(grad_out: Tensor, cache: BNCache, gamma: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+def batch_norm_backward(grad_out: Tensor, cache: BNCache,
+                        gamma: Tensor) -> tuple[Tensor, Tensor, Tensor]:
     """Closed-form backward: returns (grad_x, grad_gamma, grad_beta).
 
-    ``dx = inv_std * (g - mean(g) - x_hat * mean(g * x_hat))`` with ``g = dy * gamma``.
+    ``dx = gamma * inv_std * (dy - mean(dy) - x_hat * mean(dy * x_hat))``, evaluated as
+    ``dy * k1 + x_hat * k2 + k3`` with per-feature ``k`` so it takes two passes over the batch.
     grad_gamma and grad_beta keep the batch axis with size 1 (``[..., 1, F]``).
     """
     grad_beta = grad_out.sum(dim=-2, keepdim=True)
     grad_gamma = (grad_out * cache.x_hat).sum(dim=-2, keepdim=True)
-    n = grad_out.shape[-2]
-    g_mean = grad_beta * (gamma / n)
-    gx_mean = grad_gamma * (gamma / n)
-    grad_x = (grad_out * gamma - g_mean - cache.x_hat * gx_mean) * cache.inv_std
+    k1 = gamma * cache.inv_std
+    k = k1 / -grad_out.shape[-2]
+    grad_x = torch.addcmul(grad_beta * k, cache.x_hat, grad_gamma * k).addcmul_(grad_out, k1)
     return grad_x, grad_gamma, grad_beta
 
 

@@ -57,9 +57,20 @@ def activation_grad(name: str, out: Tensor, grad_out: Tensor) -> Tensor:
     relu: ``g * (a > 0)``; tanh: ``g * (1 - a^2)``; sigmoid: ``g * a * (1 - a)``.
     """
     if name == "relu":
-        return grad_out * (out > 0)
+        return torch.ops.aten.threshold_backward(grad_out, out, 0)
     if name == "tanh":
-        return grad_out * (1 - out * out)
+        return torch.ops.aten.tanh_backward(grad_out, out)
     if name == "sigmoid":
-        return grad_out * out * (1 - out)
+        return torch.ops.aten.sigmoid_backward(grad_out, out)
+    raise KeyError(name)
+
+
+def activation_(name: str, x: Tensor) -> Tensor:
+    """The activation applied in place (``x`` is overwritten and returned)."""
+    if name == "relu":
+        return x.relu_()
+    if name == "tanh":
+        return x.tanh_()
+    if name == "sigmoid":
+        return x.sigmoid_()
     raise KeyError(name)

@@ -18,7 +18,7 @@ from torch import Tensor
 
 from .batchnorm import BNCache, batch_norm_backward, batch_norm_eval, batch_norm_train
 from .config import MemberConfig
-from .functional import activation, activation_grad
+from .functional import activation, activation_, activation_grad
 from .layout import Layout, initial_state_dict, order_rng
 from .optim import PopulationOptimizer
 
@@ -62,11 +62,14 @@ class SubPopulation:
         widths = tuple(max(c.widths[layer] for c in cfgs) for layer in range(self.depth))
         self.layout = Layout(data.X_train.shape[1], widths, data.n_classes, self.bn)
         d, k = data.X_train.shape[1], data.n_classes
-        rows = np.stack([self.layout.pack(c, initial_state_dict(c, d, k)) for c in cfgs])
-        self.w = torch.tensor(rows, dtype=self.dtype, device=self.device)
+        lay = self.layout
+        self.segments = [(seg.offset, seg.size) for seg in lay.weights]
+        self.segments.append((lay.n_weights, lay.n_params - lay.n_weights))
+        rows = np.stack([lay.pack(c, initial_state_dict(c, d, k)) for c in cfgs])
+        storage = np.concatenate([rows[:, a:a + n].ravel() for a, n in self.segments])
+        self.w = torch.tensor(storage, dtype=self.dtype, device=self.device)
         self.g = torch.zeros_like(self.w)
-        self.opt = PopulationOptimizer(cfgs, self.layout.n_params, self.layout.n_weights,
-                                       self.dtype, self.device)
+        self.opt = PopulationOptimizer(cfgs, self.w.numel(), self.dtype, self.device)
         p = len(cfgs)
         self.running = [(torch.zeros(p, h, dtype=self.dtype, device=self.device),
                          torch.ones(p, h, dtype=self.dtype, device=self.device)) for h in widths]
@@ -91,14 +94,24 @@ class SubPopulation:
                 self.masks.append(None)
         self._views()
 
+    def _segment(self, buf: Tensor, index: int) -> Tensor:
+        """Segment ``index`` of a segment-major storage as a contiguous ``[P, k]`` view."""
+        p = len(self.ids)
+        a, n = self.segments[index]
+        return buf[p * a:p * (a + n)].view(p, n)
+
     def _views(self) -> None:
-        p, lay = self.w.shape[0], self.layout
+        """Weights ``[P, in, out]`` (contiguous, so bmm writes gradients in place) and vectors
+        ``[P, 1, h]`` as views into the storages; and the optimizer's segment list."""
+        p, lay = len(self.ids), self.layout
+        last = len(self.segments) - 1
 
         def mats(buf: Tensor) -> list[Tensor]:
-            return [buf[:, s.offset:s.offset + s.size].view(p, *s.shape) for s in lay.weights]
+            return [self._segment(buf, i).view(p, *s.shape) for i, s in enumerate(lay.weights)]
 
         def vec(buf: Tensor, off: int, h: int) -> Tensor:
-            return buf[:, off:off + h].view(p, 1, h)
+            off -= lay.n_weights
+            return self._segment(buf, last)[:, off:off + h].view(p, 1, h)
 
         self.W, self.gW = mats(self.w), mats(self.g)
         self.V: list[tuple[Tensor, Tensor | None]] = []
@@ -110,7 +123,19 @@ class SubPopulation:
             self.gV.append((vec(self.g, first.offset, h),
                             vec(self.g, second.offset, h) if second else None))
         k = lay.out_bias.shape[0]
-        self.out_b, self.g_out_b = vec(self.w, lay.out_bias.offset, k), vec(self.g, lay.out_bias.offset, k)
+        self.out_b = vec(self.w, lay.out_bias.offset, k)
+        self.g_out_b = vec(self.g, lay.out_bias.offset, k)
+        self.opt_segments = [
+            (self._segment(self.w, i), self._segment(self.g, i), self._segment(self.opt.m, i),
+             self._segment(self.opt.s, i), i < last) for i in range(len(self.segments))]
+
+    def _compact(self, buf: Tensor, rows: Tensor) -> Tensor:
+        return torch.cat([self._segment(buf, i).index_select(0, rows).reshape(-1)
+                          for i in range(len(self.segments))])
+
+    def member_row(self, row: int) -> Tensor:
+        """Member at local ``row`` as one member-major parameter vector (layout.unpack's input)."""
+        return torch.cat([self._segment(self.w, i)[row] for i in range(len(self.segments))])
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -121,12 +146,12 @@ class SubPopulation:
             self.ids, self.cfgs, self.rngs = [], [], []
             return
         rows = torch.tensor(local_rows, dtype=torch.long, device=self.device)
-        self.w = self.w.index_select(0, rows)
-        self.g = torch.zeros_like(self.w)
+        w, m, v = (self._compact(b, rows) for b in (self.w, self.opt.m, self.opt.s))
+        self.w, self.g = w, torch.zeros_like(w)
         self.ids = [self.ids[r] for r in local_rows]
         self.cfgs = [self.cfgs[r] for r in local_rows]
         self.rngs = [self.rngs[r] for r in local_rows]
-        self.opt.keep(rows, self.cfgs)
+        self.opt.keep(m, v, self.cfgs)
         self.running = [(m.index_select(0, rows), v.index_select(0, rows)) for m, v in self.running]
         if self.pop_stats is not None:
             self.pop_stats = [(m.index_select(0, rows), v.index_select(0, rows))
@@ -136,7 +161,7 @@ class SubPopulation:
     def state_dict(self, row: int) -> dict[str, Tensor]:
         """Member at local ``row`` as a torch-layout state dict (CPU tensors)."""
         stats = self.pop_stats if self.population_stats and self.pop_stats else self.running
-        return self.layout.unpack(self.cfgs[row], self.w[row],
+        return self.layout.unpack(self.cfgs[row], self.member_row(row),
                                   [(m[row], v[row]) for m, v in stats], self.steps)
 
     # ---------------------------------------------------------------- training
@@ -149,18 +174,19 @@ class SubPopulation:
         bounds = batch_bounds(n, self.batch_size, self.bn)
         neg_step, inv_bc2 = self.opt.epoch_tables(epoch, len(bounds))
         loss_sum = torch.zeros(len(self.ids), dtype=self.dtype, device=self.device)
+        p = len(self.ids)
         for i, (a, b) in enumerate(bounds):
-            idx = perms[:, a:b]
-            loss = self._forward_backward(x_all[idx], y_all[idx])
+            idx = perms[:, a:b].reshape(-1)
+            x = x_all.index_select(0, idx).view(p, b - a, -1)
+            loss = self._forward_backward(x, y_all.index_select(0, idx).view(p, b - a))
             loss_sum.add_(loss, alpha=b - a)
-            self.opt.step(self.w, self.g, neg_step[i], inv_bc2[i])
+            self.opt.step(self.opt_segments, neg_step[i], inv_bc2[i])
             self.steps += 1
         return loss_sum / (bounds[-1][1])
 
     @torch.no_grad()
     def _forward_backward(self, x: Tensor, y: Tensor) -> Tensor:
         """Forward ``x`` [P, B, D], write every gradient into ``self.g``; returns loss [P]."""
-        act = activation(self.act)
         batch = x.shape[1]
         acts, caches = [x], []
         a = x
@@ -173,11 +199,11 @@ class SubPopulation:
                 self._update_running(layer, cache, batch)
                 caches.append(cache)
             else:
-                z = z + first
-            a = act(z)
+                z = z.add_(first)
+            a = activation_(self.act, z)
             mask = self.masks[layer]
             if mask is not None:
-                a = a * mask
+                a = a.mul_(mask)
             acts.append(a)
         logits = torch.baddbmm(self.out_b, a, self.W[-1])
         shifted = logits - logits.amax(dim=-1, keepdim=True)

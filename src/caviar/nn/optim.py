@@ -49,16 +49,19 @@ def blocks(cfgs: Sequence[MemberConfig]) -> list[Block]:
 
 
 class PopulationOptimizer:
-    """Optimizer state (first and second moments) and per-member hyperparameters."""
+    """Optimizer state (first and second moments) and per-member hyperparameters.
 
-    def __init__(self, cfgs: Sequence[MemberConfig], n_params: int, n_weights: int,
-                 dtype: torch.dtype, device: torch.device) -> None:
+    Parameters, gradients and moments live in segment-major storage (see group.py): a list of
+    ``[P, k]`` views, one per weight matrix plus one for all vectors. Weight decay applies to
+    the weight-matrix segments only.
+    """
+
+    def __init__(self, cfgs: Sequence[MemberConfig], size: int, dtype: torch.dtype,
+                 device: torch.device) -> None:
         self.cfgs = list(cfgs)
-        self.n_weights = n_weights
         self.dtype, self.device = dtype, device
-        p = len(cfgs)
-        self.m = torch.zeros(p, n_params, dtype=dtype, device=device)
-        self.s = torch.zeros(p, n_params, dtype=dtype, device=device)
+        self.m = torch.zeros(size, dtype=dtype, device=device)
+        self.s = torch.zeros(size, dtype=dtype, device=device)
         self.t = 0
         self._refresh()
 
@@ -71,20 +74,17 @@ class PopulationOptimizer:
         beta1 = [c.beta1 if c.optimizer == "adam" else c.momentum if c.optimizer == "momentum"
                  else 0.0 for c in cfgs]
         beta2 = [c.beta2 if c.optimizer in ("adam", "rmsprop") else 0.0 for c in cfgs]
-        self.b1 = self._column(beta1)
         self.omb1 = self._column([1.0 - b for b in beta1])
-        self.b2 = self._column(beta2)
         self.omb2 = self._column([1.0 - b for b in beta2])
         self.eps = self._column([c.eps for c in cfgs])
         wd = [c.weight_decay for c in cfgs]
         self.wd = self._column(wd) if any(w > 0 for w in wd) else None
         self.blocks = blocks(cfgs)
 
-    def keep(self, rows: Tensor, cfgs: Sequence[MemberConfig]) -> None:
-        """Compact to the given rows (members still alive), in order."""
+    def keep(self, m: Tensor, s: Tensor, cfgs: Sequence[MemberConfig]) -> None:
+        """Adopt compacted moment storages for the members still alive."""
         self.cfgs = list(cfgs)
-        self.m = self.m.index_select(0, rows)
-        self.s = self.s.index_select(0, rows)
+        self.m, self.s = m, s
         self._refresh()
 
     def epoch_tables(self, epoch: int, n_steps: int) -> tuple[Tensor, Tensor]:
@@ -101,27 +101,29 @@ class PopulationOptimizer:
         return neg_step, inv_bc2
 
     @torch.no_grad()
-    def step(self, w: Tensor, g: Tensor, neg_step: Tensor, inv_bc2: Tensor) -> None:
-        """One update of every member. ``neg_step``/``inv_bc2`` are this step's ``[P, 1]`` rows."""
+    def step(self, segments: Sequence[tuple[Tensor, Tensor, Tensor, Tensor, bool]],
+             neg_step: Tensor, inv_bc2: Tensor) -> None:
+        """One update of every member; ``segments`` holds (w, g, m, s, decays) ``[P, k]`` views
+        and ``neg_step``/``inv_bc2`` are this step's ``[P, 1]`` rows of :meth:`epoch_tables`."""
         self.t += 1
-        nw = self.n_weights
-        if self.wd is not None:
-            g[:, :nw].addcmul_(w[:, :nw], self.wd)
-        for b in self.blocks:
-            r = slice(b.start, b.stop)
-            if b.kind == "sgd":
-                w[r].addcmul_(g[r], neg_step[r])
-                continue
-            if b.kind in ("momentum", "adam"):
-                m = self.m[r]
-                m.mul_(self.b1[r]).addcmul_(g[r], self.omb1[r])
-            else:
-                m = g[r]
-            if b.kind == "momentum":
-                w[r].addcmul_(m, neg_step[r])
-                continue
-            s = self.s[r]
-            s.mul_(self.b2[r]).addcmul_(g[r] * g[r], self.omb2[r])
-            denom = (s * inv_bc2[r]).sqrt_().add_(self.eps[r]) if b.kind == "adam" \
-                else s.sqrt().add_(self.eps[r])
-            w[r].addcdiv_(m * neg_step[r], denom)
+        for w_all, g_all, m_all, s_all, decays in segments:
+            if decays and self.wd is not None:
+                g_all.addcmul_(w_all, self.wd)
+            for b in self.blocks:
+                r = slice(b.start, b.stop)
+                w, g = w_all[r], g_all[r]
+                if b.kind == "sgd":
+                    w.addcmul_(g, neg_step[r])
+                    continue
+                m = g
+                if b.kind in ("momentum", "adam"):
+                    m = m_all[r].lerp_(g, self.omb1[r])
+                if b.kind == "momentum":
+                    w.addcmul_(m, neg_step[r])
+                    continue
+                s = s_all[r].lerp_(g * g, self.omb2[r])
+                if b.kind == "adam":
+                    denom = (s * inv_bc2[r]).sqrt_().add_(self.eps[r])
+                else:
+                    denom = s.sqrt().add_(self.eps[r])
+                w.addcdiv_(m * neg_step[r], denom)

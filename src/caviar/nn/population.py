@@ -94,6 +94,7 @@ def train_population(configs: Sequence[Mapping[str, Any]], data: Dataset, *,
     old_threads = torch.get_num_threads()
     if threads is not None:
         torch.set_num_threads(threads)
+    torch.set_flush_denormal(True)  # denormal floats (tiny Adam moments) are ~50x slower on x86
     try:
         start = time.perf_counter()
         results = [MemberResult(i, c, data.n_features, data.n_classes) for i, c in enumerate(cfgs)]
@@ -102,6 +103,7 @@ def train_population(configs: Sequence[Mapping[str, Any]], data: Dataset, *,
         _run(groups, results, on_epoch)
         return PopulationResult(results, time.perf_counter() - start, layout)
     finally:
+        torch.set_flush_denormal(False)
         torch.set_num_threads(old_threads)
 
 

@@ -17,8 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
-import numpy as np
-
+from caviar.samplers.stream import Stream
 from caviar.space import Param, Space
 from caviar.trial_record import FrozenTrial
 
@@ -39,20 +38,22 @@ class Proposal:
 
 class Sampler:
     name = "base"
+    #: False when proposals never look at the history (then trials may be started in batches)
+    uses_history = True
 
     def __init__(self, *, seed: int | None = None) -> None:
         self.seed = seed
 
     def propose(self, space: Space, history: History, trials: Sequence[FrozenTrial],
-                rngs: Sequence[np.random.Generator], claim: Claim) -> Proposal:
+                rngs: Sequence[Stream], claim: Claim) -> Proposal:
         return Proposal([{} for _ in trials], [{} for _ in trials])
 
     def capacity(self, space: Space) -> int | None:
         """How many distinct trials this sampler can propose (None: unbounded)."""
         return None
 
-    def sample_param(self, param: Param, rng: np.random.Generator) -> Any:
-        return param.value(float(rng.random()))
+    def sample_param(self, param: Param, rng: Stream) -> Any:
+        return param.value(rng.random())
 
     def to_json(self) -> dict[str, Any]:
         return {"name": self.name, "seed": self.seed}

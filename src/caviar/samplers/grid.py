@@ -16,6 +16,7 @@ import numpy as np
 
 from caviar.errors import UsageError
 from caviar.samplers.base import Claim, History, Proposal, Sampler
+from caviar.samplers.stream import Stream
 from caviar.space import Space
 from caviar.trial_record import FAIL, FrozenTrial
 
@@ -53,7 +54,7 @@ class GridSampler(Sampler):
         return {name: out[name] for name in space}
 
     def propose(self, space: Space, history: History, trials: Sequence[FrozenTrial],
-                rngs: Sequence[np.random.Generator], claim: Claim) -> Proposal:
+                rngs: Sequence[Stream], claim: Claim) -> Proposal:
         size = self.capacity(space) or 0
         indices: list[int] = []
         lost = sorted({t.system_attrs["grid_index"] for t in history.trials()

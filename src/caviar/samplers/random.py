@@ -13,3 +13,4 @@ class RandomSampler(Sampler):
     """
 
     name = "random"
+    uses_history = False

@@ -4,6 +4,7 @@ the same point; point ``i`` is the same in every process for a given seed."""
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -11,6 +12,7 @@ import numpy as np
 from scipy.stats import qmc
 
 from caviar.samplers.base import Claim, History, Proposal, Sampler
+from caviar.samplers.stream import Stream
 from caviar.space import Space
 from caviar.trial_record import FrozenTrial
 
@@ -22,10 +24,12 @@ class SobolSampler(Sampler):
         eng = qmc.Sobol(d=len(space), scramble=True, seed=self.seed)
         if start:
             eng.fast_forward(start)
-        return np.asarray(eng.random(n))
+        with warnings.catch_warnings():  # workers take any n points; the sequence stays whole
+            warnings.filterwarnings("ignore", "The balance properties", UserWarning)
+            return np.asarray(eng.random(n))
 
     def propose(self, space: Space, history: History, trials: Sequence[FrozenTrial],
-                rngs: Sequence[np.random.Generator], claim: Claim) -> Proposal:
+                rngs: Sequence[Stream], claim: Claim) -> Proposal:
         if not space:
             return super().propose(space, history, trials, rngs, claim)
         start = claim("sobol", len(trials))

@@ -8,14 +8,14 @@ storage keeps, and two params are the same definition exactly when their JSON fo
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from caviar.errors import SpaceError
-from caviar.space.scales import Scale, get_scale
+from caviar.space.scales import Scale, get_scale, scalar_map
 
 JSONScalar = str | int | float | bool | None
 
@@ -34,6 +34,7 @@ class Float:
     step: float | None = None
     name: str = ""
     _scale: Scale = field(init=False, repr=False, compare=False)
+    _map: Callable[[float], float] = field(init=False, repr=False, compare=False)
 
     kind = "float"
 
@@ -52,6 +53,7 @@ class Float:
         scale = get_scale(self.scale, owner)
         scale.check(owner, self.low, self.high)
         object.__setattr__(self, "_scale", scale)
+        object.__setattr__(self, "_map", scalar_map(self.scale, self.low, self.high))
         if self.step is not None:
             _check_step(owner, self.low, self.high, self.step, self.scale)
             object.__setattr__(self, "step", float(self.step))
@@ -87,7 +89,10 @@ class Float:
         return self._scale.to_unit(x, self.low, self.high)
 
     def value(self, u: float) -> float:
-        return float(self.from_unit(u))
+        if self.step is not None:
+            return float(self.from_unit(u))
+        x = self._map(u)
+        return self.low if x < self.low else self.high if x > self.high else x
 
     def validate(self, x: Any) -> float:
         if not _is_number(x) or not math.isfinite(float(x)):
@@ -122,6 +127,7 @@ class Int:
     step: int = 1
     name: str = ""
     _scale: Scale = field(init=False, repr=False, compare=False)
+    _map: Callable[[float], float] = field(init=False, repr=False, compare=False)
 
     kind = "int"
 
@@ -155,6 +161,7 @@ class Int:
                 )
             _check_step(owner, self.low, self.high, self.step, self.scale)
         object.__setattr__(self, "_scale", scale)
+        object.__setattr__(self, "_map", scalar_map(self.scale, *self._bounds()))
 
     @property
     def label(self) -> str:
@@ -181,8 +188,9 @@ class Int:
         return self._scale.to_unit(np.asarray(x, dtype=float), lo, hi)
 
     def value(self, u: float) -> int:
-        v: int = self.from_unit(u).item()
-        return v
+        k = round((self._map(u) - self.low) / self.step)
+        x = self.low + k * self.step
+        return self.low if x < self.low else self.high if x > self.high else x
 
     def validate(self, x: Any) -> int:
         if isinstance(x, bool) or not (isinstance(x, int | np.integer) or
@@ -259,7 +267,9 @@ class Choice:
         return (self.index(x) + 0.5) / len(self.choices)
 
     def value(self, u: float) -> JSONScalar:
-        return self.choices[int(self.from_unit(u))]
+        k = len(self.choices)
+        i = int(u * k)
+        return self.choices[i if i < k else k - 1]
 
     def validate(self, x: Any) -> JSONScalar:
         return self.choices[self.index(x)]

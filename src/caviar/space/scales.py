@@ -13,6 +13,7 @@ Every scale works elementwise on floats and on NumPy arrays alike.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any, Protocol
 
 import numpy as np
@@ -88,6 +89,17 @@ class ReverseLog:
     def from_unit(self, u: ArrayOrFloat, low: float, high: float) -> ArrayOrFloat:
         a, b = math.log1p(-low), math.log1p(-high)
         return -np.expm1(a + u * (b - a))
+
+
+def scalar_map(name: str, low: float, high: float) -> Callable[[float], float]:
+    """A fast ``u -> value`` for one Python float (the hot path of define-by-run sampling)."""
+    if name == "log":
+        a, w = math.log(low), math.log(high) - math.log(low)
+        return lambda u: math.exp(a + u * w)
+    if name == "reverse_log":
+        a, w = math.log1p(-low), math.log1p(-high) - math.log1p(-low)
+        return lambda u: -math.expm1(a + u * w)
+    return lambda u: low + u * (high - low)
 
 
 SCALES: dict[str, Scale] = {s.name: s for s in (Linear(), Log(), ReverseLog())}

@@ -41,8 +41,10 @@ class MemoryStorage(Storage):
         self._studies: dict[str, _StudyData] = {}
         self._by_id: dict[int, _StudyData] = {}
         self._trial_study: dict[int, _StudyData] = {}
+        self._index: dict[int, int] = {}  # trial id -> position in its study's list
         self._events: list[Event] = []
         self._next_trial_id = 1
+        self._next_study_id = 0
 
     @property
     def shared_between_processes(self) -> bool:
@@ -62,7 +64,8 @@ class MemoryStorage(Storage):
             if old is not None:
                 check_existing(old.record, direction, load_if_exists)
                 return old.record
-            rec = StudyRecord(len(self._by_id) + 1, name, direction, dict(sampler), dict(space),
+            self._next_study_id += 1
+            rec = StudyRecord(self._next_study_id, name, direction, dict(sampler), dict(space),
                               dict(user_attrs or {}), time.time())
             data = _StudyData(rec)
             self._studies[name] = data
@@ -121,6 +124,7 @@ class MemoryStorage(Storage):
                     worker=worker, created_at=now, heartbeat_at=now, seq=d.seq,
                 )
                 self._next_trial_id += 1
+                self._index[t.id] = len(d.trials)
                 d.trials.append(t)
                 self._trial_study[t.id] = d
                 out.append(t)
@@ -128,16 +132,7 @@ class MemoryStorage(Storage):
             return out
 
     def _locate(self, trial_id: int) -> tuple[_StudyData, int]:
-        d = self._trial_study[trial_id]
-        # trials are appended in id order within a study: binary search by id
-        lo, hi = 0, len(d.trials)
-        while lo < hi:
-            mid = (lo + hi) // 2
-            if d.trials[mid].id < trial_id:
-                lo = mid + 1
-            else:
-                hi = mid
-        return d, lo
+        return self._trial_study[trial_id], self._index[trial_id]
 
     def finish_trials(self, updates: Sequence[TrialUpdate]) -> list[bool]:
         out = []
@@ -150,18 +145,30 @@ class MemoryStorage(Storage):
                     out.append(False)
                     continue
                 d.seq += 1
-                d.trials[i] = replace(
-                    t, state=u.state, value=u.value,
-                    params=dict(u.params) if u.params is not None else t.params,
-                    user_attrs=dict(u.user_attrs) if u.user_attrs is not None else t.user_attrs,
-                    system_attrs=(dict(u.system_attrs) if u.system_attrs is not None
-                                  else t.system_attrs),
-                    error=u.error, counted=u.counted, finished_at=now, seq=d.seq,
+                d.trials[i] = FrozenTrial(
+                    t.id, t.study_id, t.number, u.state, u.value,
+                    # the finished trial hands over its dicts: no copy needed
+                    u.params if u.params is not None else t.params,
+                    u.user_attrs if u.user_attrs is not None else t.user_attrs,
+                    u.system_attrs if u.system_attrs is not None else t.system_attrs,
+                    u.error, t.worker, u.counted, t.created_at, now, t.heartbeat_at, d.seq,
                 )
                 if not u.counted:
                     d.counted -= 1
                 out.append(True)
         return out
+
+    def discard_unstarted(self, trial_ids: Sequence[int]) -> None:
+        """Forget trials this process created in a batch but never ran (memory only: no other
+        process can have seen them). Only the newest trials of a study can be discarded."""
+        with self._lock:
+            for tid in sorted(trial_ids, reverse=True):
+                d, i = self._locate(tid)
+                if i != len(d.trials) - 1 or d.trials[i].state != "running":
+                    continue
+                d.trials.pop()
+                d.counted -= 1
+                del self._index[tid], self._trial_study[tid]
 
     def add_reports(self, rows: Iterable[tuple[int, int, float]]) -> None:
         with self._lock:

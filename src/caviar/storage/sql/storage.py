@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import json
 import os
+import random
+import re
+import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -51,11 +54,13 @@ class SQLStorage(Storage):
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         self.engine = engine or self._make_engine(url)
+        self._local = threading.local()
         self._open_schema()
 
     # ---------------------------------------------------------------- connection handling
     def _make_engine(self, url: str) -> Engine:
         if self.is_sqlite:
+            self._precheck_sqlite(url)
             engine = create_engine(url, connect_args={"timeout": 60.0})
 
             @event.listens_for(engine, "connect")
@@ -69,6 +74,30 @@ class SQLStorage(Storage):
 
             return engine
         return create_engine(url, pool_pre_ping=True, pool_size=2, max_overflow=4)
+
+    def _precheck_sqlite(self, url: str) -> None:
+        """Refuse a foreign file before the engine switches it to WAL mode."""
+        import sqlite3
+
+        path = sqlite_path(url)
+        if not os.path.exists(path) or os.path.getsize(path) == 0:
+            return
+        try:
+            con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+            try:
+                names = {r[0] for r in con.execute(
+                    "SELECT name FROM sqlite_master WHERE type = 'table'")}
+            finally:
+                con.close()
+        except sqlite3.DatabaseError as e:
+            raise StorageError(
+                f"storage {url!r}: file {path!r} is not a SQLite database ({e}); point caviar "
+                "at a new file or an existing caviar database") from None
+        if names and meta.name not in names:
+            raise StorageError(
+                f"storage {url!r}: is not a caviar database (it holds tables "
+                f"{sorted(names)[:5]} but no {meta.name}); point caviar at a new file or an "
+                "empty database")
 
     @contextmanager
     def _write(self) -> Iterator[Connection]:
@@ -134,6 +163,10 @@ class SQLStorage(Storage):
         return int(row[0])
 
     def close(self) -> None:
+        raw = getattr(self._local, "raw", None)
+        if raw is not None and self._local.pid == os.getpid():
+            raw.close()
+        self._local = threading.local()
         self.engine.dispose()
 
     # ---------------------------------------------------------------- studies
@@ -220,44 +253,96 @@ class SQLStorage(Storage):
                              .values(space=_dumps(space)))
             return dict(space)
 
-    # ---------------------------------------------------------------- trials
+    # ---------------------------------------------------------------- trials (hot paths)
+    # These run on a raw DBAPI connection per thread with prepared SQL strings: SQLAlchemy's
+    # per-statement overhead inside a write lock would serialize parallel workers.
+    def _raw(self) -> Any:
+        raw = getattr(self._local, "raw", None)
+        if raw is None or self._local.pid != os.getpid():
+            raw = self.engine.raw_connection()
+            if self.is_sqlite:
+                # SQLite's own busy handler sleeps at least 1 ms per retry; under parallel
+                # workers that idles the machine. We retry BEGIN ourselves with short sleeps.
+                raw.cursor().execute("PRAGMA busy_timeout = 0")
+            self._local.raw, self._local.pid = raw, os.getpid()
+        return raw
+
+    def _begin(self, cur: Any, write: bool) -> None:
+        import sqlite3
+
+        statement = "BEGIN IMMEDIATE" if write else "BEGIN"
+        delay, deadline = 5e-5, time.monotonic() + 120.0
+        while True:
+            try:
+                cur.execute(statement)
+                return
+            except sqlite3.OperationalError as e:
+                msg = str(e)
+                if ("locked" not in msg and "busy" not in msg) or time.monotonic() > deadline:
+                    raise
+            time.sleep(delay * (0.5 + random.random()))
+            delay = min(delay * 1.5, 0.005)
+
+    @contextmanager
+    def _tx(self, write: bool = True) -> Iterator[Any]:
+        raw = self._raw()
+        cur = raw.cursor()
+        try:
+            if self.is_sqlite:
+                self._begin(cur, write)
+            yield cur
+        except BaseException:
+            raw.rollback()
+            raise
+        else:
+            raw.commit()
+        finally:
+            cur.close()
+
+    def _q(self, sql: str) -> str:
+        return sql if self.is_sqlite else _NAMED.sub(r"%(\1)s", sql)
+
     def create_trials(self, study_id: int, n: int, *, cap: int | None = None,
                       worker: str | None = None,
                       params: Sequence[dict[str, Any]] | None = None,
                       system_attrs: Sequence[dict[str, Any]] | None = None) -> list[FrozenTrial]:
-        with self._write() as conn:
-            row = conn.execute(
-                select(studies.c.seq, studies.c.next_number, studies.c.n_counted)
-                .where(studies.c.id == study_id).with_for_update()).first()
-            if row is None:
-                raise StudyNotFoundError(f"study id {study_id} does not exist in {self.url!r}")
-            seq, first, n_counted = row
-            if cap is not None:
-                n = max(0, min(n, cap - n_counted))
-            if n == 0:
-                return []
-            seq += 1
-            conn.execute(studies.update().where(studies.c.id == study_id).values(
-                seq=seq, next_number=first + n, n_counted=n_counted + n))
-            now = time.time()
-            rows = [{
-                "study_id": study_id, "number": first + i, "state": RUNNING, "value": None,
-                "params": _dumps(params[i] if params else {}), "user_attrs": "{}",
-                "system_attrs": _dumps(system_attrs[i] if system_attrs else {}),
-                "error": None, "worker": worker, "counted": 1, "created_at": now,
-                "finished_at": None, "heartbeat_at": now, "seq": seq,
-            } for i in range(n)]
-            if n == 1:
-                pk = conn.execute(trials.insert().values(rows[0])).inserted_primary_key
-                assert pk is not None
-                ids = [pk[0]]
-            else:
-                conn.execute(trials.insert(), rows)
-                ids = [r[0] for r in conn.execute(
-                    select(trials.c.id).where(trials.c.study_id == study_id,
-                                              trials.c.number >= first,
-                                              trials.c.number < first + n)
-                    .order_by(trials.c.number))]
+        with self._tx() as cur:
+            return self._create(cur, study_id, n, cap, worker, params, system_attrs)
+
+    def finish_and_create(self, updates: Sequence[TrialUpdate], study_id: int, n: int, *,
+                          cap: int | None = None, worker: str | None = None
+                          ) -> tuple[list[bool], list[FrozenTrial]]:
+        values = _update_rows(updates)
+        with self._tx() as cur:
+            applied = self._finish(cur, values)
+            return applied, self._create(cur, study_id, n, cap, worker, None, None)
+
+    def _create(self, cur: Any, study_id: int, n: int, cap: int | None, worker: str | None,
+                params: Sequence[dict[str, Any]] | None,
+                system_attrs: Sequence[dict[str, Any]] | None) -> list[FrozenTrial]:
+        q = self._q
+        now = time.time()
+        cur.execute(q(_SQL_STUDY_COUNTS if self.is_sqlite else _SQL_STUDY_COUNTS_LOCK),
+                    {"sid": study_id})
+        row = cur.fetchone()
+        if row is None:
+            raise StudyNotFoundError(f"study id {study_id} does not exist in {self.url!r}")
+        seq, first, n_counted = row
+        if cap is not None:
+            n = max(0, min(n, cap - n_counted))
+        if n <= 0:
+            return []
+        seq += 1
+        cur.execute(q(_SQL_BUMP_CREATE), {"sid": study_id, "seq": seq, "next": first + n,
+                                          "counted": n_counted + n})
+        rows = [{
+            "sid": study_id, "params": _dumps(params[i] if params else {}),
+            "attrs": _dumps(system_attrs[i] if system_attrs else {}),
+            "worker": worker, "now": now, "number": first + i, "seq": seq,
+        } for i in range(n)]
+        cur.executemany(q(_SQL_INSERT_TRIAL), rows)
+        cur.execute(q(_SQL_TRIAL_IDS), {"sid": study_id, "first": first, "end": first + n})
+        ids = [r[0] for r in cur.fetchall()]
         return [FrozenTrial(
             id=tid, study_id=study_id, number=first + i, state=RUNNING, value=None,
             params=dict(params[i]) if params else {},
@@ -268,99 +353,84 @@ class SQLStorage(Storage):
     def finish_trials(self, updates: Sequence[TrialUpdate]) -> list[bool]:
         if not updates:
             return []
-        with self._write() as conn:
-            return self._finish(conn, updates)
+        values = _update_rows(updates)
+        with self._tx() as cur:
+            return self._finish(cur, values)
 
-    def _finish(self, conn: Connection, updates: Sequence[TrialUpdate]) -> list[bool]:
-        ids = [u.trial_id for u in updates]
-        owner = dict(conn.execute(select(trials.c.id, trials.c.study_id)
-                                  .where(trials.c.id.in_(ids))).all())
-        seqs: dict[int, int] = {}
-        for sid in sorted(set(owner.values())):
-            row = conn.execute(select(studies.c.seq).where(studies.c.id == sid)
-                               .with_for_update()).one()
-            seqs[sid] = row[0] + 1
+    def _finish(self, cur: Any, values: list[dict[str, Any]]) -> list[bool]:
+        q = self._q
         now = time.time()
         applied = []
-        uncounted: dict[int, int] = {}
-        for u in updates:
-            sid = owner.get(u.trial_id)
-            if sid is None:
+        for v in values:
+            cur.execute(q(_SQL_BUMP_BY_TRIAL), {"tid": v["tid"]})
+            row = cur.fetchone()
+            if row is None:
                 applied.append(False)
                 continue
-            values: dict[str, Any] = {
-                "state": u.state, "value": u.value, "error": u.error,
-                "counted": int(u.counted), "finished_at": now, "seq": seqs[sid],
-            }
-            if u.params is not None:
-                values["params"] = _dumps(u.params)
-            if u.user_attrs is not None:
-                values["user_attrs"] = _dumps(u.user_attrs)
-            if u.system_attrs is not None:
-                values["system_attrs"] = _dumps(u.system_attrs)
-            res = conn.execute(trials.update().where(trials.c.id == u.trial_id,
-                                                     trials.c.state == RUNNING).values(values))
-            ok = res.rowcount == 1
+            sid, v["seq"] = row
+            v["now"] = now
+            cur.execute(q(_SQL_FINISH), v)
+            ok = cur.rowcount == 1
             applied.append(ok)
-            if ok and not u.counted:
-                uncounted[sid] = uncounted.get(sid, 0) + 1
-        for sid, seq in seqs.items():
-            conn.execute(studies.update().where(studies.c.id == sid).values(
-                seq=seq, n_counted=studies.c.n_counted - uncounted.get(sid, 0)))
+            if ok and not v["counted"]:
+                cur.execute(q(_SQL_UNCOUNT), {"sid": sid})
         return applied
 
     def add_reports(self, rows: Iterable[tuple[int, int, float]]) -> None:
-        rows = list(rows)
-        if not rows:
-            return
         now = time.time()
         keyed = {(int(t), int(s)): float(v) for t, s, v in rows}
-        with self._write() as conn:
-            conn.execute(reports.delete().where(
-                reports.c.trial_id.in_({t for t, _ in keyed}),
-                reports.c.step.in_({s for _, s in keyed})))
-            conn.execute(reports.insert(), [
-                {"trial_id": t, "step": s, "value": v, "at": now} for (t, s), v in keyed.items()])
+        if not keyed:
+            return
+        data = [{"tid": t, "step": s, "value": v, "at": now} for (t, s), v in keyed.items()]
+        with self._tx() as cur:
+            cur.executemany(self._q(_SQL_DELETE_REPORT), data)
+            cur.executemany(self._q(_SQL_INSERT_REPORT), data)
 
     def heartbeat(self, trial_ids: Sequence[int],
                   params: dict[int, dict[str, Any]] | None = None) -> None:
         if not trial_ids:
             return
         now = time.time()
-        with self._write() as conn:
-            for tid in trial_ids:
-                values: dict[str, Any] = {"heartbeat_at": now}
-                if params and tid in params:
-                    values["params"] = _dumps(params[tid])
-                conn.execute(trials.update().where(trials.c.id == tid,
-                                                   trials.c.state == RUNNING).values(values))
+        data = [{"tid": t, "now": now,
+                 "params": _dumps(params[t]) if params and t in params else None}
+                for t in trial_ids]
+        with self._tx() as cur:
+            cur.executemany(self._q(_SQL_HEARTBEAT), data)
 
     def reap_stale(self, study_id: int, older_than: float) -> list[int]:
-        limit = time.time() - older_than
-        q = select(trials.c.id).where(trials.c.study_id == study_id, trials.c.state == RUNNING,
-                                      trials.c.heartbeat_at < limit)
-        with self._read() as conn:  # cheap check first: most calls find nothing
-            if conn.execute(q.limit(1)).first() is None:
+        args = {"sid": study_id, "limit": time.time() - older_than}
+        with self._tx(write=False) as cur:  # cheap check first: most calls find nothing
+            cur.execute(self._q(_SQL_STALE + " LIMIT 1"), args)
+            if cur.fetchone() is None:
                 return []
-        with self._write() as conn:
-            stale = [r[0] for r in conn.execute(q)]
-            msg = REAPED.format(older_than)
-            applied = self._finish(conn, [TrialUpdate(t, FAIL, error=msg, counted=False)
-                                          for t in stale])
+        msg = REAPED.format(older_than)
+        with self._tx() as cur:
+            cur.execute(self._q(_SQL_STALE), args)
+            stale = [r[0] for r in cur.fetchall()]
+            applied = self._finish(cur, [{
+                "tid": t, "state": FAIL, "value": None, "error": msg, "counted": 0,
+                "params": None, "user_attrs": None, "system_attrs": None} for t in stale])
         return [t for t, ok in zip(stale, applied, strict=True) if ok]
 
     def get_trials(self, study_id: int, *, since: int = 0,
                    states: Sequence[str] | None = None) -> tuple[list[FrozenTrial], int]:
-        with self._read() as conn:
-            row = conn.execute(select(studies.c.seq).where(studies.c.id == study_id)).first()
+        with self._tx(write=False) as cur:
+            cur.execute(self._q("SELECT seq FROM caviar_studies WHERE id = :sid"),
+                        {"sid": study_id})
+            row = cur.fetchone()
             if row is None:
                 raise StudyNotFoundError(f"study id {study_id} does not exist in {self.url!r}")
-            q = select(trials).where(trials.c.study_id == study_id)
-            if since:
-                q = q.where(trials.c.seq > since)
-            if states is not None:
-                q = q.where(trials.c.state.in_(list(states)))
-            rows = conn.execute(q.order_by(trials.c.number)).all()
+            if states is None:
+                cur.execute(self._q(_SQL_TRIALS), {"sid": study_id, "since": since})
+            else:
+                args: dict[str, Any] = {"sid": study_id, "since": since}
+                names = []
+                for i, st in enumerate(states):
+                    args[f"s{i}"] = st
+                    names.append(f":s{i}")
+                cur.execute(self._q(_SQL_TRIALS.replace(
+                    " ORDER BY", f" AND state IN ({', '.join(names) or 'NULL'}) ORDER BY")), args)
+            rows = cur.fetchall()
         return [_trial(r) for r in rows], row[0]
 
     def get_reports(self, study_id: int, trial_ids: Sequence[int] | None = None
@@ -376,16 +446,20 @@ class SQLStorage(Storage):
         return [(r[0], r[1], r[2]) for r in rows]
 
     def claim(self, study_id: int, counter: str, n: int = 1) -> int:
-        with self._write() as conn:
-            conn.execute(select(studies.c.id).where(studies.c.id == study_id).with_for_update())
-            row = conn.execute(select(counters.c.value).where(
-                counters.c.study_id == study_id, counters.c.name == counter)).first()
+        args = {"sid": study_id, "name": counter, "n": n}
+        with self._tx() as cur:
+            # the study row is locked first (PostgreSQL) so two first claims cannot race
+            cur.execute(self._q(_SQL_STUDY_COUNTS if self.is_sqlite else _SQL_STUDY_COUNTS_LOCK),
+                        args)
+            cur.execute(self._q("SELECT value FROM caviar_counters WHERE study_id = :sid "
+                                "AND name = :name"), args)
+            row = cur.fetchone()
             if row is None:
-                conn.execute(counters.insert().values(study_id=study_id, name=counter, value=n))
+                cur.execute(self._q("INSERT INTO caviar_counters (study_id, name, value) "
+                                    "VALUES (:sid, :name, :n)"), args)
                 return 0
-            conn.execute(counters.update().where(
-                counters.c.study_id == study_id, counters.c.name == counter
-            ).values(value=row[0] + n))
+            cur.execute(self._q("UPDATE caviar_counters SET value = value + :n "
+                                "WHERE study_id = :sid AND name = :name"), args)
             return int(row[0])
 
     def add_event(self, trial_id: int, kind: str, payload: dict[str, Any]) -> int:
@@ -405,14 +479,59 @@ class SQLStorage(Storage):
                 for r in rows]
 
 
+_NAMED = re.compile(r"(?<!:):(\w+)")
+_SQL_STUDY_COUNTS = "SELECT seq, next_number, n_counted FROM caviar_studies WHERE id = :sid"
+_SQL_STUDY_COUNTS_LOCK = _SQL_STUDY_COUNTS + " FOR UPDATE"
+_SQL_BUMP_CREATE = (
+    "UPDATE caviar_studies SET seq = :seq, next_number = :next, n_counted = :counted "
+    "WHERE id = :sid")
+_SQL_INSERT_TRIAL = (
+    "INSERT INTO caviar_trials (study_id, number, state, value, params, user_attrs, "
+    "system_attrs, error, worker, counted, created_at, finished_at, heartbeat_at, seq) VALUES "
+    "(:sid, :number, 'running', NULL, :params, '{}', :attrs, NULL, :worker, 1, :now, "
+    "NULL, :now, :seq)")
+_SQL_TRIAL_IDS = (
+    "SELECT id FROM caviar_trials WHERE study_id = :sid AND number >= :first AND number < :end "
+    "ORDER BY number")
+# Bumping the owning study's row first also locks it (PostgreSQL) for the rest of the write.
+_SQL_BUMP_BY_TRIAL = (
+    "UPDATE caviar_studies SET seq = seq + 1 WHERE id = "
+    "(SELECT study_id FROM caviar_trials WHERE id = :tid) RETURNING id, seq")
+_SQL_FINISH = (
+    "UPDATE caviar_trials SET state = :state, value = :value, error = :error, "
+    "counted = :counted, finished_at = :now, seq = :seq, "
+    "params = COALESCE(:params, params), user_attrs = COALESCE(:user_attrs, user_attrs), "
+    "system_attrs = COALESCE(:system_attrs, system_attrs) "
+    "WHERE id = :tid AND state = 'running'")
+_SQL_UNCOUNT = "UPDATE caviar_studies SET n_counted = n_counted - 1 WHERE id = :sid"
+_SQL_DELETE_REPORT = "DELETE FROM caviar_reports WHERE trial_id = :tid AND step = :step"
+_SQL_INSERT_REPORT = (
+    "INSERT INTO caviar_reports (trial_id, step, value, at) VALUES (:tid, :step, :value, :at)")
+_SQL_HEARTBEAT = (
+    "UPDATE caviar_trials SET heartbeat_at = :now, params = COALESCE(:params, params) "
+    "WHERE id = :tid AND state = 'running'")
+_SQL_STALE = (
+    "SELECT id FROM caviar_trials WHERE study_id = :sid AND state = 'running' "
+    "AND heartbeat_at < :limit")
+_TRIAL_COLS = ("id, study_id, number, state, value, params, user_attrs, system_attrs, error, "
+               "worker, counted, created_at, finished_at, heartbeat_at, seq")
+_SQL_TRIALS = (f"SELECT {_TRIAL_COLS} FROM caviar_trials WHERE study_id = :sid "
+               "AND seq > :since ORDER BY number")
+
+
+def _update_rows(updates: Sequence[TrialUpdate]) -> list[dict[str, Any]]:
+    return [{
+        "tid": u.trial_id, "state": u.state, "value": u.value, "error": u.error,
+        "counted": int(u.counted), "now": 0.0, "seq": 0,
+        "params": None if u.params is None else _dumps(u.params),
+        "user_attrs": None if u.user_attrs is None else _dumps(u.user_attrs),
+        "system_attrs": None if u.system_attrs is None else _dumps(u.system_attrs),
+    } for u in updates]
+
+
 def _trial(r: Any) -> FrozenTrial:
-    return FrozenTrial(
-        id=r.id, study_id=r.study_id, number=r.number, state=r.state, value=r.value,
-        params=_loads(r.params), user_attrs=_loads(r.user_attrs),
-        system_attrs=_loads(r.system_attrs), error=r.error, worker=r.worker,
-        counted=bool(r.counted), created_at=r.created_at, finished_at=r.finished_at,
-        heartbeat_at=r.heartbeat_at, seq=r.seq,
-    )
+    return FrozenTrial(r[0], r[1], r[2], r[3], r[4], _loads(r[5]), _loads(r[6]), _loads(r[7]),
+                       r[8], r[9], bool(r[10]), r[11], r[12], r[13], r[14])
 
 
 def _first_line(e: BaseException) -> str:

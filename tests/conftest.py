@@ -1,0 +1,124 @@
+"""Shared fixtures for the core suite.
+
+``storage`` runs a test against every backend in ``STORAGE_BACKENDS``. Adding a backend is one
+``pytest.param`` line; a URL param is opened with ``get_storage`` (PostgreSQL URLs get a fresh
+schema per test, dropped afterwards). Without a PostgreSQL server or psycopg the postgres
+params are skipped, except under ``CI=true``, where they fail instead.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from caviar import MemoryStorage, Storage, get_storage
+
+SRC = str(Path(__file__).resolve().parents[1] / "src")
+POSTGRES_URL = os.environ.get("CAVIAR_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+
+STORAGE_BACKENDS = [
+    pytest.param("memory", id="memory"),
+    pytest.param("sqlite", id="sqlite"),
+    pytest.param(POSTGRES_URL, id="postgres", marks=pytest.mark.postgres),
+]
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def unavailable(why: str) -> None:
+    """Skip a test whose service is missing; in CI, fail: a skipped backend is untested."""
+    if in_ci():
+        pytest.fail(f"{why} (CI=true: these tests must run, not skip)")
+    pytest.skip(why)
+
+
+@contextlib.contextmanager
+def postgres_schema(url: str) -> Iterator[str]:
+    """A URL whose connections use a fresh schema of ``url``'s database; dropped on exit."""
+    try:
+        import psycopg
+    except ImportError:
+        unavailable("psycopg is not installed: .venv/bin/pip install 'psycopg[binary]'")
+    try:
+        admin = psycopg.connect(url, autocommit=True, connect_timeout=3)
+    except psycopg.OperationalError as e:
+        unavailable(f"no PostgreSQL server at {url}: {str(e).strip()}")
+    schema = f"caviar_test_{uuid.uuid4().hex[:12]}"
+    with admin:
+        admin.execute(f"CREATE SCHEMA {schema}")
+        try:
+            sep = "&" if "?" in url else "?"
+            yield f"{url}{sep}options=-csearch_path%3D{schema}"
+        finally:
+            admin.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return "sqlite:///" + str(tmp_path / "c.db")
+
+
+@pytest.fixture(params=STORAGE_BACKENDS)
+def storage(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Storage]:
+    backend = request.param
+    if backend == "memory":
+        yield MemoryStorage()
+        return
+    with contextlib.ExitStack() as stack:
+        if backend == "sqlite":
+            url = "sqlite:///" + str(tmp_path / "c.db")
+        else:
+            url = stack.enter_context(postgres_schema(backend))
+        store = get_storage(url)
+        stack.callback(store.close)
+        yield store
+
+
+def xfail_on(request: pytest.FixtureRequest, backends: tuple[str, ...], reason: str) -> None:
+    """Mark the running parametrized test xfail (strict) for the named storage backends."""
+    if request.node.callspec.id.split("-")[0] in backends:
+        request.applymarker(pytest.mark.xfail(reason=reason, strict=True))
+
+
+def python_env() -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": SRC}
+
+
+def run_python(code: str, *args: str, timeout: float = 120) -> str:
+    """Run ``code`` in a fresh interpreter with caviar importable; its stdout (exit 0 checked)."""
+    res = subprocess.run([sys.executable, "-c", code, *args], env=python_env(), text=True,
+                         capture_output=True, timeout=timeout)
+    assert res.returncode == 0, f"exit {res.returncode}\n{res.stdout}\n{res.stderr}"
+    return res.stdout
+
+
+def start_python(code: str, *args: str, **kw: object) -> subprocess.Popen[str]:
+    """Start ``code`` in a fresh interpreter with caviar importable (stdout, stderr piped)."""
+    return subprocess.Popen([sys.executable, "-c", code, *args], env=python_env(), text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kw)  # type: ignore[call-overload]
+
+
+@pytest.fixture
+def python() -> object:
+    """``python(code, *args)``: run code in a fresh interpreter, return its stdout."""
+    return run_python
+
+
+@pytest.fixture
+def start() -> object:
+    """``start(code, *args)``: a Popen of code in a fresh interpreter."""
+    return start_python
+
+
+@pytest.fixture
+def xfail_backend(request: pytest.FixtureRequest) -> object:
+    return lambda backends, reason: xfail_on(request, backends, reason)
