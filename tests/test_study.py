@@ -8,8 +8,19 @@ import time
 import pytest
 
 from caviar import (
-    COMPLETE, FAIL, PRUNED, RUNNING, Choice, Float, Int, MemoryStorage, TrialPruned,
-    TrialStateError, UsageError, create_study, load_study,
+    COMPLETE,
+    FAIL,
+    PRUNED,
+    RUNNING,
+    Choice,
+    Float,
+    Int,
+    MemoryStorage,
+    TrialPruned,
+    TrialStateError,
+    UsageError,
+    create_study,
+    load_study,
 )
 
 

@@ -7,8 +7,16 @@ import sqlite3
 import pytest
 
 from caviar import (
-    Choice, Float, ParamConflictError, SchemaVersionError, SpaceError, StorageError,
-    StudyNotFoundError, UsageError, create_study, load_study,
+    Choice,
+    Float,
+    ParamConflictError,
+    SchemaVersionError,
+    SpaceError,
+    StorageError,
+    StudyNotFoundError,
+    UsageError,
+    create_study,
+    load_study,
 )
 
 

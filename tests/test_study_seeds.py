@@ -15,7 +15,7 @@ def objective(t):
     if opt == "sgd":
         t.suggest_float("momentum", 0.8, 0.999, scale="reverse_log")
     t.suggest_int("units", 16, 256, log=True)
-    time.sleep(0.002)
+    time.sleep(0.01)
     return lr
 """
 ns: dict = {}
@@ -67,6 +67,6 @@ create_study("w", storage=sys.argv[1], seed=3).optimize(objective, n_trials=24, 
 """
     python(code, sqlite_url)
     study = load_study("w", storage=sqlite_url)
-    assert len({t.worker for t in study.trials}) == 2
+    assert len({t.worker for t in study.trials}) >= 2
     assert by_number(study) == run(3)
     assert study.sampler.seed == 3

@@ -27,7 +27,7 @@ def floats_params(draw):
     else:
         low = 1 - 10 ** draw(st.floats(-6, 0.5))  # 1 - low in [1e-6, ~3.2]
         high = 1 - (1 - low) * 10 ** -draw(st.floats(0.01, 6))
-    assume(low < high and (scale != "reverse_log" or (0 < low and high < 1)))
+    assume(low < high and (scale != "reverse_log" or (low > 0 and high < 1)))
     return Float(low, high, scale=scale, name="p")
 
 

@@ -125,16 +125,16 @@ def test_reap_stale_fails_uncounted_and_reissues_the_slot(storage, sid):
 
 
 def test_get_trials_since_is_incremental(storage, sid):
-    assert storage.get_trials(sid) == ([], storage.get_trials(sid)[1])
-    _, s0 = storage.get_trials(sid)
-    a, b, c = storage.create_trials(sid, 3)
+    empty, s0 = storage.get_trials(sid)
+    assert empty == []
+    a, b, _ = storage.create_trials(sid, 3)
     new, s1 = storage.get_trials(sid, since=s0)
     assert [t.number for t in new] == [0, 1, 2] and s1 > s0
     assert storage.get_trials(sid, since=s1) == ([], s1)
     storage.finish_trials([TrialUpdate(b.id, COMPLETE, 2.0)])
     new, s2 = storage.get_trials(sid, since=s1)
     assert [(t.number, t.state, t.value) for t in new] == [(1, COMPLETE, 2.0)] and s2 > s1
-    (d,) = storage.create_trials(sid, 1)
+    storage.create_trials(sid, 1)
     storage.finish_trials([TrialUpdate(a.id, FAIL, error="e")])
     new, s3 = storage.get_trials(sid, since=s2)
     assert [t.number for t in new] == [0, 3]  # in number order, not change order

@@ -1,0 +1,100 @@
+"""Crash safety: a worker killed with SIGKILL, and Ctrl-C of a whole run."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+import pytest
+
+from caviar import COMPLETE, FAIL, RUNNING, StudyNotFoundError, get_storage, load_study
+
+SCRIPT = """
+import sys, time
+from caviar import create_study
+def objective(t):
+    x = t.suggest_float("x", 0.0, 1.0)
+    time.sleep(0.3)
+    return x
+study = create_study("crash", storage=sys.argv[1], seed=0)
+study.optimize(objective, n_trials=int(sys.argv[2]), workers=int(sys.argv[3]),
+               heartbeat=0.2, stale_after=1.5)
+"""
+
+
+def wait_for(pred, timeout=30.0):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        got = pred()
+        if got:
+            return got
+        time.sleep(0.05)
+    raise AssertionError("timed out waiting")
+
+
+def study_trials(store):
+    try:
+        sid = store.get_study("crash").id
+    except StudyNotFoundError:
+        return []
+    return store.get_trials(sid)[0]
+
+
+def finished_exactly(url, n):
+    study = load_study("crash", storage=url)
+    ts = study.trials
+    assert not [t for t in ts if t.state == RUNNING]
+    assert len([t for t in ts if t.counted]) == n
+    assert len([t for t in ts if t.state == COMPLETE]) == n
+    assert sorted(t.params["x"] for t in ts if t.state == COMPLETE) == sorted(
+        {t.params["x"] for t in ts if t.state == COMPLETE})
+    return ts
+
+
+def test_worker_killed_mid_trial_is_reaped_and_replaced(sqlite_url, start):
+    proc = start(SCRIPT, sqlite_url, "12", "3")
+    try:
+        store = get_storage(sqlite_url)
+
+        def a_running_trial():
+            running = [t for t in study_trials(store) if t.state == RUNNING]
+            return running[0] if running else None
+
+        victim = wait_for(a_running_trial)
+        pid = int(victim.worker.rsplit(":", 1)[1])
+        assert pid not in (os.getpid(), proc.pid)
+        os.kill(pid, signal.SIGKILL)
+        _, err = proc.communicate(timeout=90)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, err
+    ts = finished_exactly(sqlite_url, 12)
+    lost = next(t for t in ts if t.number == victim.number)
+    assert lost.state == FAIL and lost.counted is False
+    assert "heartbeat" in lost.error and "worker lost" in lost.error
+    assert len({t.worker for t in ts if t.state == COMPLETE}) >= 3  # a replacement ran trials
+
+
+@pytest.mark.parametrize("target", ["parent", "group"])
+def test_ctrl_c_leaves_nothing_running_and_resumes_exactly(target, sqlite_url, start, python):
+    proc = start(SCRIPT, sqlite_url, "10", "2", start_new_session=True)
+    try:
+        store = get_storage(sqlite_url)
+        wait_for(lambda: sum(t.state == COMPLETE for t in study_trials(store)) >= 2)
+        if target == "group":  # what a terminal's Ctrl-C does
+            os.killpg(proc.pid, signal.SIGINT)
+        else:
+            os.kill(proc.pid, signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode != 0 and "KeyboardInterrupt" in err
+    ts = load_study("crash", storage=sqlite_url).trials
+    assert not [t for t in ts if t.state == RUNNING]
+    assert sum(t.state == COMPLETE for t in ts) < 10
+    for t in ts:
+        if t.state == FAIL:
+            assert not t.counted and ("interrupted" in t.error or "not run" in t.error)
+    python(SCRIPT, sqlite_url, "10", "2")
+    finished_exactly(sqlite_url, 10)
