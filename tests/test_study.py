@@ -169,9 +169,6 @@ def test_stop_on_error_reraises():
     assert not s.get_trials([RUNNING])
 
 
-@pytest.mark.xfail(reason="BUG: the loop starts in-memory trials in batches of 16; on "
-                   "stop_on_error the unrun ones stay in the history as FAIL 'not run'",
-                   strict=True)
 def test_stop_on_error_leaves_no_phantom_trials():
     s = create_study()
     with pytest.raises(ZeroDivisionError):

@@ -92,9 +92,7 @@ def test_delete_study_removes_only_it(storage):
         storage.delete_study("missing")
 
 
-def test_study_ids_stay_unique_after_delete(storage, xfail_backend):
-    xfail_backend(("memory",), "BUG: MemoryStorage.create_study numbers studies "
-                  "len(_by_id) + 1, so after a delete a new study reuses a live study's id")
+def test_study_ids_stay_unique_after_delete(storage):
     new(storage, "a")
     b = new(storage, "b")
     storage.create_trials(b.id, 2)

@@ -87,10 +87,7 @@ def test_repeated_step_overwrites(storage, sid):
     assert storage.get_reports(sid) == [(t.id, 0, 1.0), (t.id, 1, 4.0)]
 
 
-def test_overwrite_keeps_other_trials_steps(storage, sid, xfail_backend):
-    xfail_backend(("sqlite", "postgres"), "BUG: SQLStorage.add_reports deletes "
-                  "trial_id IN (...) AND step IN (...), a cross product: it drops stored "
-                  "steps that the batch does not rewrite")
+def test_overwrite_keeps_other_trials_steps(storage, sid):
     t, u = storage.create_trials(sid, 2)
     storage.add_reports([(t.id, 0, 1.0), (t.id, 1, 2.0)])
     storage.add_reports([(t.id, 0, 5.0), (u.id, 1, 7.0)])

@@ -57,9 +57,6 @@ def test_foreign_database_is_refused_untouched(tmp_path):
     con.close()
 
 
-@pytest.mark.xfail(reason="BUG: opening a foreign SQLite file runs PRAGMA journal_mode=WAL "
-                   "on connect, switching the user's database to WAL before refusing it",
-                   strict=True)
 def test_foreign_database_journal_mode_is_unchanged(tmp_path):
     path = tmp_path / "app.db"
     foreign_db(path)
