@@ -88,6 +88,17 @@ class Study:
         return (f"Study(name={self.name!r}, direction={self.direction!r}, "
                 f"storage={self.storage.url!r})")
 
+    def set_user_attr(self, key: str, value: Any) -> None:
+        """Store one JSON value on the study (kept in storage, shared by all workers)."""
+        self.storage.set_study_attr(self.id, key, value)
+        self.record = StudyRecord(self.record.id, self.record.name, self.record.direction,
+                                  self.record.sampler, self.record.space,
+                                  {**self.record.user_attrs, key: value}, self.record.created_at)
+
+    @property
+    def user_attrs(self) -> dict[str, Any]:
+        return dict(self.record.user_attrs)
+
     # ------------------------------------------------------------------ space
     def param(self, name: str) -> Param | None:
         return self.space.get(name)

@@ -15,7 +15,8 @@ from caviar.errors import UsageError
 def _run(objective: Any, *, storage: str, study_name: str | None, n_trials: int | None,
          timeout: float | None, workers: int, sampler: str | None, direction: str | None,
          seed: int | None, quiet: bool, space: dict[str, Any] | None = None,
-         default_direction: str = "minimize", default_trials: int | None = None) -> None:
+         default_direction: str = "minimize", default_trials: int | None = None,
+         objective_spec: str | None = None) -> None:
     from caviar.storage import get_storage
     from caviar.study import create_study
 
@@ -30,11 +31,15 @@ def _run(objective: Any, *, storage: str, study_name: str | None, n_trials: int 
         direction = existing[study_name].direction
     study = create_study(study_name, storage=store, direction=direction or default_direction,
                          sampler=sampler, seed=seed, space=space)
+    if objective_spec is not None:
+        study.set_user_attr("objective", objective_spec)
+    if n_trials is not None:
+        study.set_user_attr("n_trials", n_trials)
     out = console(quiet)
     out.print(f"study [bold]{study.name}[/] in {store.url}: target {n_trials or '-'} trials, "
               f"{workers} worker(s), sampler {study.sampler.name}")
     study.optimize(objective, n_trials=n_trials, timeout=timeout, workers=workers,
-                   progress=(not quiet and sys.stderr.isatty()) or (not quiet and workers >= 1))
+                   progress=not quiet)
     counts = study.counts()
     out.print("trials: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
     try:
@@ -52,7 +57,42 @@ def tune(target: str, **kw: Any) -> None:
     """Tune the objective FUNC(trial) -> value defined in FILE.py."""
     from caviar.cli.objective_ref import ObjectiveRef
 
-    _run(ObjectiveRef(target), **kw)
+    ref = ObjectiveRef(target)
+    _run(ref, objective_spec=f"{ref.path}:{ref.func}", **kw)
+
+
+@click.command()
+@click.argument("target", metavar="[FILE.py:FUNC]", required=False)
+@click.option("--study", "study_name", required=True, help="The study to join.")
+@click.option("--trials", "-n", "n_trials", type=int, default=None,
+              help="Target number of trials [default: the one `caviar tune` stored].")
+@click.option("--workers", "-w", type=int, default=1, show_default=True,
+              help="Worker processes on this machine.")
+@click.option("--timeout", type=float, default=None)
+@storage_option
+@click.option("--quiet", "-q", is_flag=True)
+def worker(target: str | None, study_name: str, n_trials: int | None, workers: int,
+           timeout: float | None, storage: str, quiet: bool) -> None:
+    """Join a running study from this machine (its storage must be shared, e.g. PostgreSQL).
+
+    The objective defaults to the FILE.py:FUNC that `caviar tune` stored with the study; give
+    it explicitly when the file lives at another path on this machine."""
+    from caviar.cli.objective_ref import ObjectiveRef
+    from caviar.study import load_study
+
+    study = load_study(study_name, storage=storage)
+    spec = target or study.user_attrs.get("objective")
+    if not spec:
+        raise UsageError(f"study {study_name!r}: has no stored objective; pass FILE.py:FUNC")
+    n_trials = n_trials or study.user_attrs.get("n_trials")
+    if n_trials is None and timeout is None:
+        raise UsageError(f"study {study_name!r}: has no stored target; pass --trials N")
+    out = console(quiet)
+    out.print(f"worker joins study [bold]{study.name}[/] in {study.storage.url}: "
+              f"target {n_trials}, {workers} process(es)")
+    study.optimize(ObjectiveRef(spec), n_trials=n_trials, timeout=timeout, workers=workers,
+                   progress=not quiet)
+    out.print("trials: " + ", ".join(f"{k} {v}" for k, v in sorted(study.counts().items())))
 
 
 @click.command()
@@ -121,4 +161,4 @@ def export(study_name: str, storage: str, fmt: str, output: str | None) -> None:
         click.echo(f"wrote {len(study.trials)} trials to {output}", err=True)
 
 
-ALL = [tune, demo, studies, trials, best, export]
+ALL = [tune, worker, demo, studies, trials, best, export]

@@ -66,8 +66,10 @@ def run_loop(study: Study, objective: Callable[..., Any], s: LoopSettings,
             if beat is not None:
                 beat.add(trial)
             # with shared storage, finishing this trial and starting the next is one write
-            more = 1 if shared and not queue and (
-                s.deadline is None or time.time() < s.deadline) else 0
+            def more() -> int:
+                return 1 if shared and not queue and (  # noqa: B023 - read at tell time on purpose
+                    s.deadline is None or time.time() < s.deadline) else 0
+
             try:
                 frozen, nxt = _run_one(study, objective, trial, s, more)
             finally:
@@ -89,9 +91,9 @@ def run_loop(study: Study, objective: Callable[..., Any], s: LoopSettings,
 
 
 def _run_one(study: Study, objective: Callable[..., Any], trial: Any, s: LoopSettings,
-             more: int) -> tuple[Any, list[Any]]:
+             more: Callable[[], int]) -> tuple[Any, list[Any]]:
     def tell(**kw: Any) -> tuple[Any, list[Any]]:
-        return study.tell_and_ask(trial, n=more, cap=s.n_trials, **kw)
+        return study.tell_and_ask(trial, n=more(), cap=s.n_trials, **kw)
 
     try:
         value = objective(trial)

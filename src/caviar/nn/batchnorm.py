@@ -19,10 +19,13 @@ same code normalises one model (``[B, F]``) or a population of P models (``[P, B
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from typing import NamedTuple
 
 import torch
 from torch import Tensor
+
+from .workspace import Workspace, buffer
 
 
 class BNCache(NamedTuple):
@@ -32,28 +35,50 @@ class BNCache(NamedTuple):
     var: Tensor  # biased batch variance
 
 
-def batch_norm_train(x: Tensor, gamma: Tensor, beta: Tensor,
-                     eps: float | Tensor) -> tuple[Tensor, BNCache]:
-    """Normalise with batch statistics; returns the output and what the backward pass needs."""
-    var, mean = torch.var_mean(x, dim=-2, keepdim=True, correction=0)
-    inv_std = torch.rsqrt(var + eps)
-    x_hat = (x - mean).mul_(inv_std)
-    return torch.addcmul(beta, x_hat, gamma), BNCache(x_hat, inv_std, mean, var)
+def batch_norm_train(x: Tensor, gamma: Tensor, beta: Tensor, eps: float | Tensor, *,
+                     ws: Workspace | None = None, key: Hashable = None) -> tuple[Tensor, BNCache]:
+    """Normalise with batch statistics; returns the output and what the backward pass needs.
+
+    With a workspace ``ws`` every intermediate is written into buffers keyed by ``key`` (reused
+    by the next call with the same key), otherwise into fresh tensors.
+    """
+    if ws is None:  # plain ops: differentiable by autograd (the BatchNorm module relies on it)
+        mean = x.mean(dim=-2, keepdim=True)
+        centred = x - mean
+        var = (centred * centred).mean(dim=-2, keepdim=True)
+        inv_std = torch.rsqrt(var + eps)
+        x_hat = centred * inv_std
+        return x_hat * gamma + beta, BNCache(x_hat, inv_std, mean, var)
+    stat = (*x.shape[:-2], 1, x.shape[-1])
+    mean = torch.mean(x, dim=-2, keepdim=True, out=buffer(ws, (key, "mean"), stat, x))
+    x_hat = torch.sub(x, mean, out=buffer(ws, (key, "x_hat"), x.shape, x))
+    sq = torch.mul(x_hat, x_hat, out=buffer(ws, "scratch", x.shape, x))
+    var = torch.mean(sq, dim=-2, keepdim=True, out=buffer(ws, (key, "var"), stat, x))
+    inv_std = torch.add(var, eps, out=buffer(ws, (key, "inv_std"), stat, x)).rsqrt_()
+    x_hat.mul_(inv_std)
+    y = torch.addcmul(beta, x_hat, gamma, out=buffer(ws, (key, "y"), x.shape, x))
+    return y, BNCache(x_hat, inv_std, mean, var)
 
 
-def batch_norm_backward(grad_out: Tensor, cache: BNCache,
-                        gamma: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+@torch.no_grad()
+def batch_norm_backward(grad_out: Tensor, cache: BNCache, gamma: Tensor, *,
+                        ws: Workspace | None = None,
+                        key: Hashable = None) -> tuple[Tensor, Tensor, Tensor]:
     """Closed-form backward: returns (grad_x, grad_gamma, grad_beta).
 
     ``dx = gamma * inv_std * (dy - mean(dy) - x_hat * mean(dy * x_hat))``, evaluated as
     ``dy * k1 + x_hat * k2 + k3`` with per-feature ``k`` so it takes two passes over the batch.
     grad_gamma and grad_beta keep the batch axis with size 1 (``[..., 1, F]``).
     """
-    grad_beta = grad_out.sum(dim=-2, keepdim=True)
-    grad_gamma = (grad_out * cache.x_hat).sum(dim=-2, keepdim=True)
+    x = grad_out
+    stat = (*x.shape[:-2], 1, x.shape[-1])
+    grad_beta = torch.sum(x, dim=-2, keepdim=True, out=buffer(ws, (key, "g_beta"), stat, x))
+    prod = torch.mul(x, cache.x_hat, out=buffer(ws, "scratch", x.shape, x))
+    grad_gamma = torch.sum(prod, dim=-2, keepdim=True, out=buffer(ws, (key, "g_gamma"), stat, x))
     k1 = gamma * cache.inv_std
-    k = k1 / -grad_out.shape[-2]
-    grad_x = torch.addcmul(grad_beta * k, cache.x_hat, grad_gamma * k).addcmul_(grad_out, k1)
+    k = k1 / -x.shape[-2]
+    grad_x = torch.addcmul(grad_beta * k, cache.x_hat, grad_gamma * k,
+                           out=buffer(ws, (key, "g_x"), x.shape, x)).addcmul_(x, k1)
     return grad_x, grad_gamma, grad_beta
 
 

@@ -51,17 +51,20 @@ def activation(name: str) -> Callable[[Tensor], Tensor]:
     return {"relu": torch.relu, "tanh": torch.tanh, "sigmoid": torch.sigmoid}[name]
 
 
-def activation_grad(name: str, out: Tensor, grad_out: Tensor) -> Tensor:
+def activation_grad(name: str, out: Tensor, grad_out: Tensor, result: Tensor | None = None) -> Tensor:
     """Backpropagate ``grad_out`` through an activation, given the activation's *output*.
 
-    relu: ``g * (a > 0)``; tanh: ``g * (1 - a^2)``; sigmoid: ``g * a * (1 - a)``.
+    relu: ``g * (a > 0)``; tanh: ``g * (1 - a^2)``; sigmoid: ``g * a * (1 - a)``. Written into
+    ``result`` when given.
     """
+    if result is None:
+        result = torch.empty_like(grad_out)
     if name == "relu":
-        return torch.ops.aten.threshold_backward(grad_out, out, 0)
+        return torch.ops.aten.threshold_backward.grad_input(grad_out, out, 0, grad_input=result)
     if name == "tanh":
-        return torch.ops.aten.tanh_backward(grad_out, out)
+        return torch.ops.aten.tanh_backward.grad_input(grad_out, out, grad_input=result)
     if name == "sigmoid":
-        return torch.ops.aten.sigmoid_backward(grad_out, out)
+        return torch.ops.aten.sigmoid_backward.grad_input(grad_out, out, grad_input=result)
     raise KeyError(name)
 
 

@@ -21,6 +21,7 @@ from .config import MemberConfig
 from .functional import activation, activation_, activation_grad
 from .layout import Layout, initial_state_dict, order_rng
 from .optim import PopulationOptimizer
+from .workspace import Workspace
 
 EVAL_CHUNK_ELEMENTS = 1 << 24  # members per evaluation chunk: keep [p, N, H] below this size
 
@@ -77,11 +78,13 @@ class SubPopulation:
         self.ids, self.cfgs = list(ids), list(cfgs)
         self.rngs = [order_rng(c.seed) for c in cfgs]
         self.steps = 0
+        self.ws = Workspace(self.dtype, self.device)
         self._refresh()
 
     # ---------------------------------------------------------------- bookkeeping
     def _refresh(self) -> None:
         cfgs, dt, dev = self.cfgs, self.dtype, self.device
+        self.ws.clear()
         self.bn_beta = _col([c.bn_beta for c in cfgs], dt, dev, 2)
         self.bn_eps = _col([c.bn_eps for c in cfgs], dt, dev, 3)
         self.masks: list[Tensor | None] = []
@@ -174,10 +177,11 @@ class SubPopulation:
         bounds = batch_bounds(n, self.batch_size, self.bn)
         neg_step, inv_bc2 = self.opt.epoch_tables(epoch, len(bounds))
         loss_sum = torch.zeros(len(self.ids), dtype=self.dtype, device=self.device)
-        p = len(self.ids)
+        p, d = len(self.ids), x_all.shape[1]
         for i, (a, b) in enumerate(bounds):
             idx = perms[:, a:b].reshape(-1)
-            x = x_all.index_select(0, idx).view(p, b - a, -1)
+            x = torch.index_select(x_all, 0, idx, out=self.ws.get("x", (p * (b - a), d)))
+            x = x.view(p, b - a, d)
             loss = self._forward_backward(x, y_all.index_select(0, idx).view(p, b - a))
             loss_sum.add_(loss, alpha=b - a)
             self.opt.step(self.opt_segments, neg_step[i], inv_bc2[i])
@@ -186,16 +190,21 @@ class SubPopulation:
 
     @torch.no_grad()
     def _forward_backward(self, x: Tensor, y: Tensor) -> Tensor:
-        """Forward ``x`` [P, B, D], write every gradient into ``self.g``; returns loss [P]."""
-        batch = x.shape[1]
+        """Forward ``x`` [P, B, D], write every gradient into ``self.g``; returns loss [P].
+
+        Intermediates live in the workspace (no allocation of batch-sized tensors per step).
+        """
+        ws = self.ws
+        p, batch = x.shape[0], x.shape[1]
         acts, caches = [x], []
         a = x
         for layer in range(self.depth):
-            z = torch.bmm(a, self.W[layer])
+            h = self.layout.sizes[layer + 1]
+            z = torch.bmm(a, self.W[layer], out=ws.get(("z", layer), (p, batch, h)))
             first, second = self.V[layer]
             if self.bn:
                 assert second is not None
-                z, cache = batch_norm_train(z, first, second, self.bn_eps)
+                z, cache = batch_norm_train(z, first, second, self.bn_eps, ws=ws, key=layer)
                 self._update_running(layer, cache, batch)
                 caches.append(cache)
             else:
@@ -205,31 +214,35 @@ class SubPopulation:
             if mask is not None:
                 a = a.mul_(mask)
             acts.append(a)
-        logits = torch.baddbmm(self.out_b, a, self.W[-1])
-        shifted = logits - logits.amax(dim=-1, keepdim=True)
-        e = shifted.exp()
-        total = e.sum(dim=-1, keepdim=True)
+        k = self.layout.sizes[-1]
+        logits = torch.baddbmm(self.out_b, a, self.W[-1], out=ws.get("logits", (p, batch, k)))
+        shifted = logits.sub_(logits.amax(dim=-1, keepdim=True))
         picked = shifted.gather(-1, y.unsqueeze(-1))
+        e = shifted.exp_()
+        total = e.sum(dim=-1, keepdim=True)
         loss = (total.log() - picked).mean(dim=(1, 2))
         grad = e.div_(total * batch)
         grad.scatter_add_(-1, y.unsqueeze(-1), torch.full_like(picked, -1.0 / batch))
         torch.bmm(acts[-1].transpose(1, 2), grad, out=self.gW[-1])
         torch.sum(grad, dim=1, keepdim=True, out=self.g_out_b)
-        da = torch.bmm(grad, self.W[-1].transpose(1, 2))
+        da = grad
+        w_next = self.W[-1]
         for layer in reversed(range(self.depth)):
-            dz = activation_grad(self.act, acts[layer + 1], da)
-            first, second = self.V[layer]
+            h = self.layout.sizes[layer + 1]
+            da = torch.bmm(da, w_next.transpose(1, 2), out=ws.get(("da", layer), (p, batch, h)))
+            dz = activation_grad(self.act, acts[layer + 1], da, ws.get("dz", (p, batch, h)))
+            first, _ = self.V[layer]
             g_first, g_second = self.gV[layer]
             if self.bn:
                 assert g_second is not None
-                dz, g_gamma, g_beta = batch_norm_backward(dz, caches[layer], first)
+                dz, g_gamma, g_beta = batch_norm_backward(dz, caches[layer], first, ws=ws,
+                                                          key=layer)
                 g_first.copy_(g_gamma)
                 g_second.copy_(g_beta)
             else:
                 torch.sum(dz, dim=1, keepdim=True, out=g_first)
             torch.bmm(acts[layer].transpose(1, 2), dz, out=self.gW[layer])
-            if layer > 0:
-                da = torch.bmm(dz, self.W[layer].transpose(1, 2))
+            w_next = self.W[layer]
         return loss
 
     def _update_running(self, layer: int, cache: BNCache, batch: int) -> None:

@@ -9,7 +9,9 @@ Contract, method by method:
 * ``create_study(name, direction, sampler, space, load_if_exists)``: create, or load when it
   exists and ``load_if_exists``; an existing study with another direction raises
   StudyConflictError; nothing is written in that case.
-* ``get_study(name)`` / ``list_studies()`` / ``delete_study(name)``.
+* ``get_study(name)`` / ``list_studies()`` / ``delete_study(name)``;
+  ``set_study_attr(study_id, key, value)`` stores one JSON value in the study's user_attrs
+  (the CLI keeps the objective and the target there, so ``caviar worker`` can join).
 * ``register_params(study_id, defs)``: atomically merge param definitions (JSON) into the
   study's space; a name already held with another definition raises ParamConflictError and
   writes nothing.
@@ -83,6 +85,9 @@ class Storage(ABC):
 
     @abstractmethod
     def delete_study(self, name: str) -> None: ...
+
+    @abstractmethod
+    def set_study_attr(self, study_id: int, key: str, value: Any) -> None: ...
 
     @abstractmethod
     def register_params(self, study_id: int, defs: dict[str, dict[str, Any]]) -> dict[

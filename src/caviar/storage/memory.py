@@ -82,6 +82,12 @@ class MemoryStorage(Storage):
         with self._lock:
             return [_summary(d.record, d.trials) for d in self._studies.values()]
 
+    def set_study_attr(self, study_id: int, key: str, value: Any) -> None:
+        with self._lock:
+            d = self._study(study_id)
+            d.record = replace(d.record, user_attrs={**d.record.user_attrs,
+                                                     key: copy.deepcopy(value)})
+
     def delete_study(self, name: str) -> None:
         with self._lock:
             d = self._studies.pop(name, None)

@@ -9,15 +9,16 @@ writers of one study on PostgreSQL.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import random
 import re
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, create_engine, event, func, inspect, select
 from sqlalchemy.engine import Engine
@@ -43,10 +44,34 @@ from caviar.trial_record import (
 )
 
 _dumps = json.dumps
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _loads(s: str | None) -> Any:
     return {} if s is None else json.loads(s)
+
+
+_RETRY_STATES = {"40001", "40P01"}  # serialization failure, deadlock detected
+
+
+def _retrying(fn: F) -> F:
+    """Re-run a whole write when PostgreSQL aborts it for a serialization failure or a
+    deadlock (the transaction was rolled back, so running it again is safe)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        for attempt in range(6):
+            try:
+                return fn(*args, **kwargs)
+            except Exception as e:
+                state = getattr(e, "sqlstate", None) or getattr(getattr(e, "orig", None),
+                                                                "sqlstate", None)
+                if state not in _RETRY_STATES or attempt == 5:
+                    raise
+                time.sleep(0.005 * (2 ** attempt) * (0.5 + random.random()))
+        raise AssertionError("unreachable")
+
+    return wrapper  # type: ignore[return-value]
 
 
 class SQLStorage(Storage):
@@ -73,7 +98,13 @@ class SQLStorage(Storage):
                 cur.close()
 
             return engine
-        return create_engine(url, pool_pre_ping=True, pool_size=2, max_overflow=4)
+        try:
+            return create_engine(url, pool_pre_ping=True, pool_size=2, max_overflow=4,
+                                 connect_args={"connect_timeout": 10})
+        except ImportError:
+            raise StorageError(
+                f"storage {_safe(url)!r}: PostgreSQL needs the psycopg driver; install it with "
+                "pip install 'caviar[postgres]'") from None
 
     def _precheck_sqlite(self, url: str) -> None:
         """Refuse a foreign file before the engine switches it to WAL mode."""
@@ -123,10 +154,7 @@ class SQLStorage(Storage):
             with self.engine.connect() as conn:
                 names = set(inspect(conn).get_table_names())
         except (OperationalError, DatabaseError) as e:
-            raise StorageError(
-                f"storage {where!r}: cannot be opened ({_first_line(e)}); check that the path "
-                "or server exists and is a caviar database"
-            ) from None
+            raise StorageError(_open_error(_safe(where), _first_line(e))) from None
         if meta.name not in names:
             if names:
                 raise StorageError(
@@ -223,6 +251,17 @@ class SQLStorage(Storage):
             out.append(StudySummary(r.name, r.direction, sum(c.values()), c, b, r.created_at))
         return out
 
+    def set_study_attr(self, study_id: int, key: str, value: Any) -> None:
+        with self._write() as conn:
+            row = conn.execute(select(studies.c.user_attrs).where(studies.c.id == study_id)
+                               .with_for_update()).first()
+            if row is None:
+                raise StudyNotFoundError(f"study id {study_id} does not exist in {self.url!r}")
+            attrs = _loads(row[0])
+            attrs[key] = value
+            conn.execute(studies.update().where(studies.c.id == study_id)
+                         .values(user_attrs=_dumps(attrs)))
+
     def delete_study(self, name: str) -> None:
         rec = self.get_study(name)
         with self._write() as conn:
@@ -233,6 +272,7 @@ class SQLStorage(Storage):
             conn.execute(counters.delete().where(counters.c.study_id == rec.id))
             conn.execute(studies.delete().where(studies.c.id == rec.id))
 
+    @_retrying
     def register_params(self, study_id: int, defs: dict[str, dict[str, Any]]
                         ) -> dict[str, dict[str, Any]]:
         with self._write() as conn:
@@ -302,6 +342,7 @@ class SQLStorage(Storage):
     def _q(self, sql: str) -> str:
         return sql if self.is_sqlite else _NAMED.sub(r"%(\1)s", sql)
 
+    @_retrying
     def create_trials(self, study_id: int, n: int, *, cap: int | None = None,
                       worker: str | None = None,
                       params: Sequence[dict[str, Any]] | None = None,
@@ -309,6 +350,7 @@ class SQLStorage(Storage):
         with self._tx() as cur:
             return self._create(cur, study_id, n, cap, worker, params, system_attrs)
 
+    @_retrying
     def finish_and_create(self, updates: Sequence[TrialUpdate], study_id: int, n: int, *,
                           cap: int | None = None, worker: str | None = None
                           ) -> tuple[list[bool], list[FrozenTrial]]:
@@ -350,6 +392,7 @@ class SQLStorage(Storage):
             worker=worker, created_at=now, heartbeat_at=now, seq=seq,
         ) for i, tid in enumerate(ids)]
 
+    @_retrying
     def finish_trials(self, updates: Sequence[TrialUpdate]) -> list[bool]:
         if not updates:
             return []
@@ -376,6 +419,7 @@ class SQLStorage(Storage):
                 cur.execute(q(_SQL_UNCOUNT), {"sid": sid})
         return applied
 
+    @_retrying
     def add_reports(self, rows: Iterable[tuple[int, int, float]]) -> None:
         now = time.time()
         keyed = {(int(t), int(s)): float(v) for t, s, v in rows}
@@ -386,6 +430,7 @@ class SQLStorage(Storage):
             cur.executemany(self._q(_SQL_DELETE_REPORT), data)
             cur.executemany(self._q(_SQL_INSERT_REPORT), data)
 
+    @_retrying
     def heartbeat(self, trial_ids: Sequence[int],
                   params: dict[int, dict[str, Any]] | None = None) -> None:
         if not trial_ids:
@@ -397,6 +442,7 @@ class SQLStorage(Storage):
         with self._tx() as cur:
             cur.executemany(self._q(_SQL_HEARTBEAT), data)
 
+    @_retrying
     def reap_stale(self, study_id: int, older_than: float) -> list[int]:
         args = {"sid": study_id, "limit": time.time() - older_than}
         with self._tx(write=False) as cur:  # cheap check first: most calls find nothing
@@ -445,6 +491,7 @@ class SQLStorage(Storage):
             rows = conn.execute(q.order_by(reports.c.trial_id, reports.c.step)).all()
         return [(r[0], r[1], r[2]) for r in rows]
 
+    @_retrying
     def claim(self, study_id: int, counter: str, n: int = 1) -> int:
         args = {"sid": study_id, "name": counter, "n": n}
         with self._tx() as cur:
@@ -537,6 +584,29 @@ def _trial(r: Any) -> FrozenTrial:
 def _first_line(e: BaseException) -> str:
     s = str(getattr(e, "orig", None) or e)
     return s.splitlines()[0] if s else type(e).__name__
+
+
+def _safe(url: str) -> str:
+    """The URL with any password masked, for messages."""
+    return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", url)
+
+
+def _open_error(url: str, why: str) -> str:
+    low = why.lower()
+    if "password" in low or "authentication" in low or ("role" in low and "not exist" in low):
+        fix = "check the user name and password in the URL"
+        what = "refused the login"
+    elif "does not exist" in low and "database" in low:
+        fix = "create the database first (createdb NAME) or fix its name in the URL"
+        what = "has no such database"
+    elif "connection refused" in low or "could not connect" in low or "timeout" in low \
+            or "translate host" in low or "resolve" in low:
+        fix = "check that the server is running and the host and port are right"
+        what = "is unreachable"
+    else:
+        fix = "check that the path or server exists and is a caviar database"
+        what = "cannot be opened"
+    return f"storage {url!r}: {what} ({why}); {fix}"
 
 
 def sqlite_path(url: str) -> str:
