@@ -52,3 +52,15 @@ class ObjectiveLoadError(CaviarError):
 
 class TrialPruned(CaviarError):
     """Raise inside an objective to stop the trial early; it is recorded as pruned."""
+
+
+class CaviarWarning(UserWarning):
+    """Base class of every warning caviar gives (filter them with this class)."""
+
+
+class ScaleWarning(CaviarWarning):
+    """A param's range looks like it is on the wrong scale (e.g. a learning rate on linear)."""
+
+
+class BoundaryWarning(CaviarWarning):
+    """The best trials press against a boundary of a param's range: widen the range."""

@@ -17,7 +17,9 @@ from typing import Any
 
 import numpy as np
 
+from caviar.analysis.advisor import warn_scales
 from caviar.errors import SpaceError, TrialStateError, UsageError
+from caviar.pruners import make_pruner
 from caviar.samplers import Sampler, make_sampler
 from caviar.samplers.stream import Stream
 from caviar.space import Param, Space, param_from_json
@@ -68,7 +70,7 @@ class Study:
         self.record = record
         self.storage = storage
         self.sampler = sampler
-        self.pruner = pruner
+        self.pruner = make_pruner(pruner) if isinstance(pruner, str | dict) else pruner
         self.id = record.id
         self.name = record.name
         self.direction = record.direction
@@ -111,6 +113,8 @@ class Study:
         named = param.named(name) if param.name != name else param
         held = self.space.get(name)
         if held is None or held.to_json() != named.to_json():
+            if held is None:  # a new param: say so now if its range is on the wrong scale
+                warn_scales({name: named})
             merged = self.storage.register_params(self.id, {name: named.to_json()})
             self.space = Space.from_json(merged)
         self._known[key] = self.space[name]
@@ -142,6 +146,8 @@ class Study:
         rngs = [self._rng(r.number) for r in records]
         proposal = self.sampler.propose(self.declared, self._history, records, rngs,
                                         lambda counter, k: self.storage.claim(self.id, counter, k))
+        if proposal.status == "wait":  # e.g. a coarse-to-fine round barrier
+            proposal, rngs = self._await_proposal(records, rngs, proposal)
         out = []
         for i, rec in enumerate(records):
             if i >= len(proposal.params):  # sampler exhausted (e.g. grid done by other workers)
@@ -157,6 +163,35 @@ class Study:
             self._live[t.id] = t
             out.append(t)
         return out
+
+    #: how long a proposal may wait (seconds) for trials running elsewhere, e.g. a round
+    wait_timeout = 600.0
+
+    def _await_proposal(self, records: Sequence[FrozenTrial], rngs: list[Stream],
+                        proposal: Any) -> tuple[Any, list[Stream]]:
+        """The sampler asked to wait for trials running elsewhere: poll the history, keeping
+        the new trials alive, until it is ready (or ``wait_timeout`` passes; then its fallback
+        proposal is used). Never waits when this process itself holds other unfinished trials:
+        they could not finish while it waits."""
+        import time
+
+        ids = {r.id for r in records}
+        if not self.storage.shared_between_processes or any(i not in ids for i in self._live):
+            return proposal, rngs
+        start = last_beat = time.time()
+        delay = 0.005
+        while proposal.status == "wait" and time.time() - start < self.wait_timeout:
+            time.sleep(delay)
+            delay = min(2 * delay, 0.25)
+            if time.time() - last_beat > 2.0:  # stay alive; reap the dead we wait for
+                self.storage.heartbeat(list(ids))
+                self.storage.reap_stale(self.id, 30.0)
+                last_beat = time.time()
+            rngs = [self._rng(r.number) for r in records]
+            proposal = self.sampler.propose(
+                self.declared, self._history, records, rngs,
+                lambda counter, k: self.storage.claim(self.id, counter, k))
+        return proposal, rngs
 
     def tell(self, trial: Trial | int, value: Any = None, *, state: str | None = None,
              error: str | None = None, counted: bool = True) -> FrozenTrial | None:
@@ -254,7 +289,10 @@ class Study:
         if self.pruner is None:
             return False
         decision = self.pruner.decide(trial, self)
-        return bool(getattr(decision, "prune", decision))
+        prune = bool(getattr(decision, "prune", decision))
+        if prune and getattr(decision, "reason", ""):
+            trial.system_attrs["pruned_because"] = decision.reason
+        return prune
 
     # ------------------------------------------------------------------ reading
     @property
@@ -309,15 +347,17 @@ class Study:
     def optimize(self, objective: Any, n_trials: int | None = None, *,
                  timeout: float | None = None, workers: int = 1, stop_on_error: bool = False,
                  progress: bool = False, heartbeat: float = 5.0, stale_after: float = 30.0,
-                 callbacks: Sequence[Any] = ()) -> Study:
+                 callbacks: Sequence[Any] = (), backend: str = "local",
+                 ray: Any = None) -> Study:
         """Run ``objective(trial) -> value`` until the study holds ``n_trials`` trials that
         count, or ``timeout`` seconds pass. ``workers > 1`` runs a pool of processes sharing
-        the study (needs SQLite or PostgreSQL storage)."""
+        the study (needs SQLite or PostgreSQL storage). ``backend='ray'`` runs trials as Ray
+        tasks, ``workers`` at a time (``ray=RayOptions(address=..., cpus_per_trial=...)``)."""
         from caviar.executors import run_study
 
         run_study(self, objective, n_trials=n_trials, timeout=timeout, workers=workers,
                   stop_on_error=stop_on_error, progress=progress, heartbeat=heartbeat,
-                  stale_after=stale_after, callbacks=callbacks)
+                  stale_after=stale_after, callbacks=callbacks, backend=backend, ray=ray)
         return self
 
     # ------------------------------------------------------------------ export
@@ -358,6 +398,7 @@ def create_study(name: str | None = None, *, storage: str | Storage | None = Non
         name = f"study-{uuid.uuid4().hex[:8]}"
     if not isinstance(name, str) or not name.strip():
         raise UsageError(f"study name: must be a non-empty string, got {name!r}")
+    warn_scales(declared)  # before any trial runs: a range on the wrong scale wastes them all
     if declared and smp.capacity(declared) == 0:
         raise SpaceError(f"sampler {smp.name!r}: the space has no point to try")
     rec = store.create_study(name, direction=direction, sampler=smp.to_json(),

@@ -105,7 +105,7 @@ def test_padded_units_stay_exactly_zero(small_digits):
     w0, w1, w2 = g.W
     assert torch.count_nonzero(w0[0][:, 4:]) == 0 and torch.count_nonzero(w1[0][4:]) == 0
     assert torch.count_nonzero(w1[1][:, 3:]) == 0 and torch.count_nonzero(w2[1][3:]) == 0
-    for _, _, m, v, _ in g.opt_segments[:1]:  # Adam moments of padded weights stay zero too
+    for _, _, m, v, _, _ in g.opt_segments[:1]:  # Adam moments of padded weights stay zero too
         assert torch.count_nonzero(m.view_as(w0)[0][:, 4:]) == 0
         assert torch.count_nonzero(v.view_as(w0)[0][:, 4:]) == 0
         assert torch.count_nonzero(m.view_as(w0)[0][:, :4]) > 0

@@ -171,3 +171,37 @@ def test_events_in_order_with_after(storage, sid):
     assert [e.id for e in storage.get_events(t.id, after=e1)] == [e3]
     assert storage.get_events(t.id, after=e3) == []
     assert [e.kind for e in storage.get_events(u.id)] == ["pause"]
+
+
+def test_finish_and_create(storage, sid):
+    (t,) = storage.create_trials(sid, 1, cap=2)
+    applied, (u,) = storage.finish_and_create([TrialUpdate(t.id, COMPLETE, 1.5)], sid, 3,
+                                              cap=2, worker="h:9")
+    assert applied == [True] and u.number == 1  # the cap still holds
+    assert u.state == RUNNING and u.worker == "h:9"
+    applied, new = storage.finish_and_create([TrialUpdate(t.id, FAIL, error="x")], sid, 1,
+                                             cap=2)
+    assert applied == [False] and new == []
+    applied, new = storage.finish_and_create(  # an uncounted end frees its slot at once
+        [TrialUpdate(u.id, FAIL, error="lost", counted=False)], sid, 1, cap=2)
+    assert applied == [True] and [x.number for x in new] == [2]
+    got = {x.number: x for x in trials(storage, sid)}
+    assert (got[0].state, got[0].value) == (COMPLETE, 1.5)
+    assert (got[1].state, got[1].counted, got[2].state) == (FAIL, False, RUNNING)
+
+
+def test_get_trial_by_id(storage, sid):
+    (t,) = storage.create_trials(sid, 1, params=[{"x": 1}])
+    got = storage.get_trial(t.id)
+    assert got is not None and (got.number, got.params, got.state) == (0, {"x": 1}, RUNNING)
+    storage.finish_trials([TrialUpdate(t.id, COMPLETE, 2.0)])
+    assert storage.get_trial(t.id).value == 2.0
+    assert storage.get_trial(t.id + 1000) is None
+
+
+def test_set_study_attr(storage, sid):
+    storage.set_study_attr(sid, "objective", "train.py:objective")
+    storage.set_study_attr(sid, "target", {"n_trials": 50})
+    storage.set_study_attr(sid, "target", {"n_trials": 60})
+    assert storage.get_study("s").user_attrs == {"objective": "train.py:objective",
+                                                 "target": {"n_trials": 60}}

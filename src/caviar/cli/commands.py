@@ -14,7 +14,11 @@ from caviar.errors import UsageError
 
 def _run(objective: Any, *, storage: str, study_name: str | None, n_trials: int | None,
          timeout: float | None, workers: int, sampler: str | None, direction: str | None,
-         seed: int | None, quiet: bool, space: dict[str, Any] | None = None,
+         seed: int | None, quiet: bool, pruner: str = "none", min_budget: float = 1.0,
+         max_budget: float | None = None, eta: float = 3.0, backend: str = "local",
+         address: str | None = None,
+         cpus_per_trial: float = 1.0, gpus_per_trial: float = 0.0, max_retries: int = 3,
+         space: dict[str, Any] | None = None,
          default_direction: str = "minimize", default_trials: int | None = None,
          objective_spec: str | None = None) -> None:
     from caviar.storage import get_storage
@@ -30,7 +34,8 @@ def _run(objective: Any, *, storage: str, study_name: str | None, n_trials: int 
     if study_name in existing and direction is None:
         direction = existing[study_name].direction
     study = create_study(study_name, storage=store, direction=direction or default_direction,
-                         sampler=sampler, seed=seed, space=space)
+                         sampler=sampler, seed=seed, space=space,
+                         pruner=_pruner(pruner, min_budget, max_budget, eta))
     if objective_spec is not None:
         study.set_user_attr("objective", objective_spec)
     if n_trials is not None:
@@ -38,8 +43,18 @@ def _run(objective: Any, *, storage: str, study_name: str | None, n_trials: int 
     out = console(quiet)
     out.print(f"study [bold]{study.name}[/] in {store.url}: target {n_trials or '-'} trials, "
               f"{workers} worker(s), sampler {study.sampler.name}")
+    ray = None
+    if backend == "ray":
+        from caviar.executors.ray_backend import RayOptions
+
+        if cpus_per_trial <= 0 or gpus_per_trial < 0 or max_retries < 0:
+            raise UsageError(f"ray: needs cpus-per-trial > 0, gpus-per-trial >= 0 and "
+                             f"max-retries >= 0, got {cpus_per_trial}, {gpus_per_trial}, "
+                             f"{max_retries}")
+        ray = RayOptions(address=address, cpus_per_trial=cpus_per_trial,
+                         gpus_per_trial=gpus_per_trial, max_retries=max_retries)
     study.optimize(objective, n_trials=n_trials, timeout=timeout, workers=workers,
-                   progress=not quiet)
+                   progress=not quiet, backend=backend, ray=ray)
     counts = study.counts()
     out.print("trials: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
     try:
@@ -48,6 +63,23 @@ def _run(objective: Any, *, storage: str, study_name: str | None, n_trials: int 
         click.echo(f"error: {e}", err=True)
         sys.exit(1)
     click.echo(best_text(best, study.direction))
+
+
+def _pruner(name: str, min_budget: float, max_budget: float | None, eta: float) -> Any:
+    from caviar.pruners import make_pruner
+
+    def num(x: float) -> float:
+        return int(x) if float(x).is_integer() else x
+
+    if name in ("none", "median"):
+        return make_pruner(name)
+    if name in ("halving", "hyperband") and max_budget is None:
+        raise UsageError(f"--pruner {name}: needs --max-budget (the budget a full trial "
+                         "reaches, e.g. --max-budget 81)")
+    opts: dict[str, Any] = {"min_budget": num(min_budget), "eta": num(eta)}
+    if max_budget is not None:
+        opts["max_budget"] = num(max_budget)
+    return make_pruner(name, **opts)
 
 
 @click.command()
@@ -161,4 +193,25 @@ def export(study_name: str, storage: str, fmt: str, output: str | None) -> None:
         click.echo(f"wrote {len(study.trials)} trials to {output}", err=True)
 
 
-ALL = [tune, worker, demo, studies, trials, best, export]
+@click.command()
+@click.argument("study_name", metavar="STUDY")
+@storage_option
+@click.option("--top", type=int, default=10, show_default=True,
+              help="How many of the best trials the boundary check looks at.")
+def advise(study_name: str, storage: str, top: int) -> None:
+    """Scale and boundary findings for a study: ranges on the wrong scale, best trials
+    pressing against a boundary."""
+    from caviar.analysis import advise_study
+    from caviar.study import load_study
+
+    study = load_study(study_name, storage=storage)
+    found = advise_study(study, top=top)
+    for p in study.space.values():
+        click.echo(f"{p.name}: {p.to_json()}")
+    if not found:
+        click.echo("no findings: scales look right and the best trials sit inside the ranges")
+    for f in found:
+        click.echo(f"[{f.kind}] {f.message}")
+
+
+ALL = [tune, worker, demo, studies, trials, best, export, advise]

@@ -32,12 +32,32 @@ def run_options(f: Callable[..., Any]) -> Callable[..., Any]:
                      help="Worker processes sharing the study."),
         click.option("--study", "study_name", default=None, help="Study name (created or "
                      "resumed)."),
-        click.option("--sampler", type=click.Choice(["random", "grid", "sobol"]),
+        click.option("--sampler", type=click.Choice(["random", "grid", "sobol", "tpe",
+                                                      "coarse-to-fine"]),
                      default=None, help="Sampler for a new study [default: random]."),
+        click.option("--pruner", type=click.Choice(["none", "median", "asha", "halving",
+                                                    "hyperband"]), default="none",
+                     show_default=True, help="Stop unpromising trials early (the objective "
+                     "calls trial.report and trial.should_prune)."),
+        click.option("--min-budget", type=float, default=1.0, show_default=True,
+                     help="Pruner: the first rung (asha, halving, hyperband)."),
+        click.option("--max-budget", type=float, default=None,
+                     help="Pruner: the budget a full trial reaches (needed by halving and "
+                     "hyperband)."),
+        click.option("--eta", type=float, default=3.0, show_default=True,
+                     help="Pruner: keep the best 1/eta at each rung."),
         click.option("--direction", type=click.Choice(["minimize", "maximize"]),
                      default=None, help="Direction for a new study."),
         click.option("--seed", type=int, default=None, help="Seed: a seeded study "
                      "reproduces exactly."),
+        click.option("--backend", type=click.Choice(["local", "ray"]), default="local",
+                     show_default=True, help="local processes, or Ray tasks on a Ray cluster."),
+        click.option("--address", default=None, help="Ray cluster address: auto or "
+                     "ray://host:port [default: start a local Ray]."),
+        click.option("--cpus-per-trial", type=float, default=1.0, show_default=True),
+        click.option("--gpus-per-trial", type=float, default=0.0, show_default=True),
+        click.option("--max-retries", type=int, default=3, show_default=True,
+                     help="Ray: retries of a trial whose worker died."),
     ]
     for o in reversed(opts):
         f = o(f)

@@ -23,7 +23,8 @@ def _positive_int(name: str, v: Any, fix: str) -> int:
 
 def run_study(study: Study, objective: Any, *, n_trials: int | None, timeout: float | None,
               workers: int, stop_on_error: bool, progress: bool, heartbeat: float,
-              stale_after: float, callbacks: Sequence[Any]) -> None:
+              stale_after: float, callbacks: Sequence[Any], backend: str = "local",
+              ray: Any = None) -> None:
     if not callable(objective):
         raise UsageError(f"objective: must be callable as objective(trial), got {objective!r}")
     if n_trials is None and timeout is None:
@@ -33,9 +34,14 @@ def run_study(study: Study, objective: Any, *, n_trials: int | None, timeout: fl
     if timeout is not None and (not isinstance(timeout, int | float) or timeout <= 0):
         raise UsageError(f"timeout: must be a positive number of seconds, got {timeout!r}")
     _positive_int("workers", workers, "use workers=1 for this process only")
+    if backend not in ("local", "ray"):
+        raise UsageError(f"backend: must be 'local' or 'ray', got backend={backend!r}")
     if heartbeat <= 0 or stale_after <= heartbeat:
         raise UsageError(f"heartbeat: needs 0 < heartbeat < stale_after, got heartbeat="
                          f"{heartbeat!r}, stale_after={stale_after!r}; e.g. 5 and 30")
+    if backend == "ray" and not study.storage.shared_between_processes:
+        raise UsageError(f"backend='ray': needs a storage every Ray worker can reach, got "
+                         f"{study.storage.url!r}; use PostgreSQL (or SQLite on one machine)")
     if workers > 1 and not study.storage.shared_between_processes:
         raise UsageError(f"workers={workers}: needs a storage shared between processes, got "
                          f"{study.storage.url!r}; use storage='sqlite:///caviar.db'")
@@ -57,7 +63,11 @@ def run_study(study: Study, objective: Any, *, n_trials: int | None, timeout: fl
     view = ProgressView(study.name, study.direction, cap if n_trials else 0, done, best,
                         enabled=progress)
     try:
-        if workers == 1:
+        if backend == "ray":
+            from caviar.executors.ray_backend import RayOptions, run_ray
+
+            run_ray(study, objective, settings, workers, view, ray or RayOptions())
+        elif workers == 1:
             run_loop(study, objective, settings, on_tell=view.told)
         else:
             from caviar.executors.processes import run_processes

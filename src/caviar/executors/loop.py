@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from caviar.errors import SpaceError, TrialPruned
+from caviar.errors import ObjectiveLoadError, SpaceError, TrialPruned
 from caviar.executors.heartbeat import Heartbeat
 from caviar.trial_record import FAIL, PRUNED, RUNNING
 
@@ -102,7 +102,7 @@ def _run_one(study: Study, objective: Callable[..., Any], trial: Any, s: LoopSet
     except KeyboardInterrupt:
         study.tell(trial, state=FAIL, error=INTERRUPTED, counted=False)
         raise
-    except SpaceError as e:  # a bad param definition: every trial would fail the same way
+    except (SpaceError, ObjectiveLoadError) as e:  # every trial would fail the same way
         study.tell(trial, state=FAIL, error=f"{type(e).__name__}: {e}", counted=False)
         raise
     except Exception as e:

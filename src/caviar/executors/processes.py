@@ -18,8 +18,8 @@ from multiprocessing.connection import wait
 from typing import TYPE_CHECKING, Any
 
 from caviar.errors import SpaceError, UsageError
-from caviar.executors.loop import LoopSettings, run_loop
-from caviar.trial_record import COMPLETE, FAIL, RUNNING, better
+from caviar.executors.loop import INTERRUPTED, LoopSettings, run_loop
+from caviar.trial_record import COMPLETE, FAIL, RUNNING, TrialUpdate, better
 
 if TYPE_CHECKING:
     from caviar.executors.progress import ProgressView
@@ -42,15 +42,33 @@ class WorkerJob:
 def worker_main(job: WorkerJob) -> None:
     from caviar.study import load_study
 
+    study = None
     try:
         study = load_study(job.study_name, storage=job.storage_url, sampler=job.sampler,
                            pruner=job.pruner)
         run_loop(study, job.objective, job.settings)
     except KeyboardInterrupt:
+        if study is not None:
+            _release_interrupted(study)
         sys.exit(130)
     except SpaceError as e:  # a bad param definition: the parent stops the pool and raises
         print(f"caviar worker: {e}", file=sys.stderr)
         sys.exit(BAD_SPACE_EXIT)
+
+
+def _release_interrupted(study: Study) -> None:
+    """Ctrl-C may land just after a write started a trial this worker never ran: fail every
+    trial it still holds, uncounted, so a resume re-issues the slots at once instead of
+    waiting for them to go stale. A second Ctrl-C (the parent's) must not cut this short."""
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        running, _ = study.storage.get_trials(study.id, states=[RUNNING])
+        mine = [t.id for t in running if t.worker == study.worker]
+        if mine:
+            study.storage.finish_trials([TrialUpdate(i, FAIL, error=INTERRUPTED, counted=False)
+                                         for i in mine])
+    except Exception:  # survivors or a resume reap it once its heartbeat is stale
+        pass
 
 
 def start_method() -> str:

@@ -130,7 +130,8 @@ class SubPopulation:
         self.g_out_b = vec(self.g, lay.out_bias.offset, k)
         self.opt_segments = [
             (self._segment(self.w, i), self._segment(self.g, i), self._segment(self.opt.m, i),
-             self._segment(self.opt.s, i), i < last) for i in range(len(self.segments))]
+             self._segment(self.opt.s, i), self._segment(self.opt.scratch, i), i < last)
+            for i in range(len(self.segments))]
 
     def _compact(self, buf: Tensor, rows: Tensor) -> Tensor:
         return torch.cat([self._segment(buf, i).index_select(0, rows).reshape(-1)
@@ -175,7 +176,7 @@ class SubPopulation:
         perms = torch.from_numpy(np.stack([rng.permutation(n) for rng in self.rngs]))
         perms = perms.to(self.device)
         bounds = batch_bounds(n, self.batch_size, self.bn)
-        neg_step, inv_bc2 = self.opt.epoch_tables(epoch, len(bounds))
+        neg_step, inv_neg_step, inv_bc2 = self.opt.epoch_tables(epoch, len(bounds))
         loss_sum = torch.zeros(len(self.ids), dtype=self.dtype, device=self.device)
         p, d = len(self.ids), x_all.shape[1]
         for i, (a, b) in enumerate(bounds):
@@ -184,7 +185,7 @@ class SubPopulation:
             x = x.view(p, b - a, d)
             loss = self._forward_backward(x, y_all.index_select(0, idx).view(p, b - a))
             loss_sum.add_(loss, alpha=b - a)
-            self.opt.step(self.opt_segments, neg_step[i], inv_bc2[i])
+            self.opt.step(self.opt_segments, neg_step[i], inv_neg_step[i], inv_bc2[i])
             self.steps += 1
         return loss_sum / (bounds[-1][1])
 
@@ -225,11 +226,11 @@ class SubPopulation:
         grad.scatter_add_(-1, y.unsqueeze(-1), torch.full_like(picked, -1.0 / batch))
         torch.bmm(acts[-1].transpose(1, 2), grad, out=self.gW[-1])
         torch.sum(grad, dim=1, keepdim=True, out=self.g_out_b)
-        da = grad
+        upstream = grad  # gradient wrt the pre-activation of the layer above
         w_next = self.W[-1]
         for layer in reversed(range(self.depth)):
             h = self.layout.sizes[layer + 1]
-            da = torch.bmm(da, w_next.transpose(1, 2), out=ws.get(("da", layer), (p, batch, h)))
+            da = torch.bmm(upstream, w_next.transpose(1, 2), out=ws.get(("da", layer), (p, batch, h)))
             dz = activation_grad(self.act, acts[layer + 1], da, ws.get("dz", (p, batch, h)))
             first, _ = self.V[layer]
             g_first, g_second = self.gV[layer]
@@ -242,7 +243,7 @@ class SubPopulation:
             else:
                 torch.sum(dz, dim=1, keepdim=True, out=g_first)
             torch.bmm(acts[layer].transpose(1, 2), dz, out=self.gW[layer])
-            w_next = self.W[layer]
+            upstream, w_next = dz, self.W[layer]
         return loss
 
     def _update_running(self, layer: int, cache: BNCache, batch: int) -> None:

@@ -62,6 +62,7 @@ class PopulationOptimizer:
         self.dtype, self.device = dtype, device
         self.m = torch.zeros(size, dtype=dtype, device=device)
         self.s = torch.zeros(size, dtype=dtype, device=device)
+        self.scratch = torch.empty(size, dtype=dtype, device=device)
         self.t = 0
         self._refresh()
 
@@ -85,10 +86,12 @@ class PopulationOptimizer:
         """Adopt compacted moment storages for the members still alive."""
         self.cfgs = list(cfgs)
         self.m, self.s = m, s
+        self.scratch = torch.empty_like(m)
         self._refresh()
 
-    def epoch_tables(self, epoch: int, n_steps: int) -> tuple[Tensor, Tensor]:
-        """``-lr_t / (1 - beta1^t)`` and ``1 / (1 - beta2^t)`` for every step of ``epoch``."""
+    def epoch_tables(self, epoch: int, n_steps: int) -> tuple[Tensor, Tensor, Tensor]:
+        """Per step of ``epoch``, ``[steps, P, 1]`` tables: the signed step ``-lr_t / (1 -
+        beta1^t)``, its reciprocal, and ``1 / (1 - beta2^t)`` (bias corrections: Adam only)."""
         steps = self.t + 1 + np.arange(n_steps, dtype=np.float64)[:, None]  # [S, 1]
         lr = np.array([c.lr_at(epoch) for c in self.cfgs])[None, :]
         adam = np.array([c.optimizer == "adam" for c in self.cfgs])[None, :]
@@ -96,17 +99,24 @@ class PopulationOptimizer:
         b2 = np.array([c.beta2 for c in self.cfgs])[None, :]
         bc1 = np.where(adam, 1.0 - b1**steps, 1.0)
         bc2 = np.where(adam, 1.0 - b2**steps, 1.0)
-        neg_step = torch.tensor((-lr / bc1)[..., None], dtype=self.dtype, device=self.device)
-        inv_bc2 = torch.tensor((1.0 / bc2)[..., None], dtype=self.dtype, device=self.device)
-        return neg_step, inv_bc2
+        neg_step = -lr / bc1
+
+        def table(a: np.ndarray) -> Tensor:
+            return torch.tensor(a[..., None], dtype=self.dtype, device=self.device)
+
+        return table(neg_step), table(1.0 / neg_step), table(1.0 / bc2)
 
     @torch.no_grad()
-    def step(self, segments: Sequence[tuple[Tensor, Tensor, Tensor, Tensor, bool]],
-             neg_step: Tensor, inv_bc2: Tensor) -> None:
-        """One update of every member; ``segments`` holds (w, g, m, s, decays) ``[P, k]`` views
-        and ``neg_step``/``inv_bc2`` are this step's ``[P, 1]`` rows of :meth:`epoch_tables`."""
+    def step(self, segments: Sequence[tuple[Tensor, Tensor, Tensor, Tensor, Tensor, bool]],
+             neg_step: Tensor, inv_neg_step: Tensor, inv_bc2: Tensor) -> None:
+        """One update of every member; ``segments`` holds (w, g, m, s, scratch, decays) ``[P, k]``
+        views and the other arguments are this step's ``[P, 1]`` rows of :meth:`epoch_tables`.
+
+        Written with in-place ops into preallocated scratch: ``w += m / ((sqrt(s_hat) + eps) /
+        step)`` is the Adam update with the signed step folded into the denominator.
+        """
         self.t += 1
-        for w_all, g_all, m_all, s_all, decays in segments:
+        for w_all, g_all, m_all, s_all, t_all, decays in segments:
             if decays and self.wd is not None:
                 g_all.addcmul_(w_all, self.wd)
             for b in self.blocks:
@@ -121,9 +131,11 @@ class PopulationOptimizer:
                 if b.kind == "momentum":
                     w.addcmul_(m, neg_step[r])
                     continue
-                s = s_all[r].lerp_(g * g, self.omb2[r])
+                t = t_all[r]
+                s = s_all[r].lerp_(torch.mul(g, g, out=t), self.omb2[r])
                 if b.kind == "adam":
-                    denom = (s * inv_bc2[r]).sqrt_().add_(self.eps[r])
+                    torch.mul(s, inv_bc2[r], out=t).sqrt_()
                 else:
-                    denom = s.sqrt().add_(self.eps[r])
-                w.addcdiv_(m * neg_step[r], denom)
+                    torch.sqrt(s, out=t)
+                torch.addcmul(self.eps[r] * inv_neg_step[r], t, inv_neg_step[r], out=t)
+                w.addcdiv_(m, t)

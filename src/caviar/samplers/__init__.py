@@ -1,4 +1,5 @@
-"""HOW to propose: random (default), grid, sobol; more plug in through ``SAMPLERS``."""
+"""HOW to propose: random (default), grid, sobol, coarse-to-fine, tpe; more plug in through
+``SAMPLERS``."""
 
 from __future__ import annotations
 
@@ -6,13 +7,16 @@ from typing import Any
 
 from caviar.errors import UsageError
 from caviar.samplers.base import Claim, History, Proposal, Sampler
+from caviar.samplers.coarse_to_fine import CoarseToFineSampler
 from caviar.samplers.grid import GridSampler
 from caviar.samplers.random import RandomSampler
 from caviar.samplers.sobol import SobolSampler
+from caviar.samplers.tpe import TPESampler
 
 SAMPLERS: dict[str, type[Sampler]] = {
     "random": RandomSampler, "grid": GridSampler, "sobol": SobolSampler,
-    "quasirandom": SobolSampler,
+    "quasirandom": SobolSampler, "tpe": TPESampler, "coarse-to-fine": CoarseToFineSampler,
+    "coarse_to_fine": CoarseToFineSampler,
 }
 
 
@@ -39,6 +43,6 @@ def make_sampler(spec: str | Sampler | dict[str, Any] | None, *, seed: int | Non
 
 
 __all__ = [
-    "SAMPLERS", "Claim", "GridSampler", "History", "Proposal", "RandomSampler", "Sampler",
-    "SobolSampler", "make_sampler",
+    "SAMPLERS", "Claim", "CoarseToFineSampler", "GridSampler", "History", "Proposal",
+    "RandomSampler", "Sampler", "SobolSampler", "TPESampler", "make_sampler",
 ]

@@ -30,6 +30,7 @@ Contract, method by method:
   ``older_than`` seconds become FAIL with ``counted=False``, so their slots are issued again.
 * ``get_trials(study_id, since=, states=)``: trials changed after sequence number ``since``
   (0: all), in number order, with the study's current sequence number for the next call.
+* ``get_trial(trial_id)``: one trial by id, or None.
 * ``get_reports(study_id, trial_ids=)``: intermediate values, ordered by trial then step.
 * ``claim(study_id, counter, n)``: atomically add ``n`` to a named counter and return the value
   before; parallel workers never get the same indices.
@@ -116,6 +117,10 @@ class Storage(ABC):
     @abstractmethod
     def get_trials(self, study_id: int, *, since: int = 0,
                    states: Sequence[str] | None = None) -> tuple[list[FrozenTrial], int]: ...
+
+    def get_trial(self, trial_id: int) -> FrozenTrial | None:
+        """One trial by id (None when it does not exist)."""
+        raise NotImplementedError
 
     @abstractmethod
     def get_reports(self, study_id: int, trial_ids: Sequence[int] | None = None

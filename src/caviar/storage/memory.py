@@ -213,6 +213,13 @@ class MemoryStorage(Storage):
                 ts = [t for t in ts if t.state in states]
             return list(ts), d.seq
 
+    def get_trial(self, trial_id: int) -> FrozenTrial | None:
+        with self._lock:
+            if trial_id not in self._index:
+                return None
+            d, i = self._locate(trial_id)
+            return d.trials[i]
+
     def get_reports(self, study_id: int, trial_ids: Sequence[int] | None = None
                     ) -> list[tuple[int, int, float]]:
         with self._lock:

@@ -479,6 +479,13 @@ class SQLStorage(Storage):
             rows = cur.fetchall()
         return [_trial(r) for r in rows], row[0]
 
+    def get_trial(self, trial_id: int) -> FrozenTrial | None:
+        with self._tx(write=False) as cur:
+            cur.execute(self._q(f"SELECT {_TRIAL_COLS} FROM caviar_trials WHERE id = :tid"),
+                        {"tid": trial_id})
+            row = cur.fetchone()
+        return None if row is None else _trial(row)
+
     def get_reports(self, study_id: int, trial_ids: Sequence[int] | None = None
                     ) -> list[tuple[int, int, float]]:
         q = select(reports.c.trial_id, reports.c.step, reports.c.value)

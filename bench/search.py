@@ -1,0 +1,265 @@
+"""Search quality: caviar's samplers against Optuna's TPE and random search, side by side.
+
+Median regret (best value found minus the known optimum) over ``--seeds`` seeds after 25, 50
+and 100 trials on Branin (2-D), Hartmann-6, Styblinski-Tang 5-D and a function with 2 important
+(a log-scaled learning rate, a reverse-log momentum) and 4 unimportant dims. Strategies: caviar
+random, grid, sobol, coarse-to-fine and TPE; Optuna TPE and random. Then Hyperband against random
+search at equal total budget on a multi-fidelity Hartmann-6, and the per-trial overhead of TPE
+after 2,000 finished trials, caviar against Optuna (in memory). Writes bench/results/search.txt.
+The digits BN-MLP row waits for the population engine (not run here).
+
+    python bench/search.py            # the full benchmark (20 seeds)
+    python bench/search.py --quick    # small sizes, for the test suite
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import statistics
+import sys
+import time
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+
+# --------------------------------------------------------------------------- test functions
+A6 = np.array([[10, 3, 17, 3.5, 1.7, 8], [0.05, 10, 17, 0.1, 8, 14],
+               [3, 3.5, 1.7, 10, 17, 8], [17, 8, 0.05, 10, 0.1, 14]])
+P6 = 1e-4 * np.array([[1312, 1696, 5569, 124, 8283, 5886], [2329, 4135, 8307, 3736, 1004, 9991],
+                      [2348, 1451, 3522, 2883, 3047, 6650], [4047, 8828, 8732, 5743, 1091, 381]])
+C6 = np.array([1.0, 1.2, 3.0, 3.2])
+
+
+def hartmann6(x: Any) -> float:
+    x = np.asarray(x, dtype=float)
+    return float(-np.sum(C6 * np.exp(-np.sum(A6 * (x - P6) ** 2, axis=1))))
+
+
+def branin(x1: float, x2: float) -> float:
+    b, c, t = 5.1 / (4 * math.pi ** 2), 5 / math.pi, 1 / (8 * math.pi)
+    return (x2 - b * x1 ** 2 + c * x1 - 6) ** 2 + 10 * (1 - t) * math.cos(x1) + 10
+
+
+def styblinski_tang(xs: list[float]) -> float:
+    return 0.5 * sum(x ** 4 - 16 * x ** 2 + 5 * x for x in xs)
+
+
+class Problem:
+    """A function over named params, with its optimum and the same space for caviar and
+    Optuna (Optuna has no reverse-log scale: it searches ``1 - beta`` on a log scale)."""
+
+    def __init__(self, name: str, space: dict[str, tuple[float, float, str]],
+                 f: Callable[[dict[str, float]], float], optimum: float, grid_res: int) -> None:
+        self.name, self.space, self.f, self.optimum, self.grid_res = (
+            name, space, f, optimum, grid_res)
+
+    def caviar_space(self) -> dict[str, Any]:
+        from caviar import Float
+
+        return {k: Float(lo, hi, scale=sc) for k, (lo, hi, sc) in self.space.items()}
+
+    def optuna_params(self, trial: Any) -> dict[str, float]:
+        out = {}
+        for k, (lo, hi, sc) in self.space.items():
+            if sc == "reverse_log":
+                out[k] = 1 - trial.suggest_float("1-" + k, 1 - hi, 1 - lo, log=True)
+            else:
+                out[k] = trial.suggest_float(k, lo, hi, log=sc == "log")
+        return out
+
+
+def _important(p: dict[str, float]) -> float:
+    rest = sum((p[f"u{i}"] - 0.5) ** 2 for i in range(4))
+    return (math.log10(p["lr"]) + 3) ** 2 + (math.log10(1 - p["beta"]) + 2) ** 2 + 0.01 * rest
+
+
+PROBLEMS = [
+    Problem("branin", {"x1": (-5, 10, "linear"), "x2": (0, 15, "linear")},
+            lambda p: branin(p["x1"], p["x2"]), 0.397887, 10),
+    Problem("hartmann6", {f"x{i}": (0, 1, "linear") for i in range(6)},
+            lambda p: hartmann6([p[f"x{i}"] for i in range(6)]), -3.32237, 3),
+    Problem("styblinski_tang5", {f"x{i}": (-5, 5, "linear") for i in range(5)},
+            lambda p: styblinski_tang([p[f"x{i}"] for i in range(5)]), -39.16617 * 5, 3),
+    Problem("2_important_4_not", {"lr": (1e-5, 1, "log"), "beta": (0.5, 0.999, "reverse_log"),
+                                  **{f"u{i}": (0, 1, "linear") for i in range(4)}},
+            _important, 0.0, 3),
+]
+
+
+# --------------------------------------------------------------------------- strategies
+def caviar_curve(problem: Problem, sampler: str, seed: int, n: int) -> list[float]:
+    import caviar
+    from caviar.samplers import CoarseToFineSampler, GridSampler
+
+    smp: Any = sampler
+    if sampler == "grid":
+        smp = GridSampler(resolution=problem.grid_res, seed=seed)
+    elif sampler == "coarse-to-fine":
+        smp = CoarseToFineSampler(per_round=20, top_k=5, seed=seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        study = caviar.create_study(space=problem.caviar_space(), sampler=smp, seed=seed)
+        study.optimize(lambda t: problem.f(t.params), n_trials=n)
+    return [t.value for t in study.trials if t.value is not None]
+
+
+def optuna_curve(problem: Problem, sampler: str, seed: int, n: int) -> list[float]:
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    smp = (optuna.samplers.TPESampler(seed=seed) if sampler == "tpe"
+           else optuna.samplers.RandomSampler(seed=seed))
+    study = optuna.create_study(sampler=smp)
+    study.optimize(lambda t: problem.f(problem.optuna_params(t)), n_trials=n)
+    return [t.value for t in study.trials if t.value is not None]
+
+
+STRATEGIES: list[tuple[str, Callable[..., list[float]], str]] = [
+    ("caviar random", caviar_curve, "random"), ("caviar grid", caviar_curve, "grid"),
+    ("caviar sobol", caviar_curve, "sobol"),
+    ("caviar coarse-to-fine", caviar_curve, "coarse-to-fine"),
+    ("caviar tpe", caviar_curve, "tpe"),
+    ("optuna tpe", optuna_curve, "tpe"), ("optuna random", optuna_curve, "random"),
+]
+
+
+def regret_table(seeds: int, budgets: list[int], out: list[str]) -> dict[str, Any]:
+    n = max(budgets)
+    res: dict[tuple[str, str, int], float] = {}
+    for prob in PROBLEMS:
+        for label, fn, smp in STRATEGIES:
+            regrets: dict[int, list[float]] = {b: [] for b in budgets}
+            for seed in range(seeds):
+                vals = fn(prob, smp, seed, n)
+                for b in budgets:
+                    regrets[b].append(min(vals[:b]) - prob.optimum)
+            for b in budgets:
+                res[(prob.name, label, b)] = statistics.median(regrets[b])
+        print(f"  {prob.name} done", file=sys.stderr, flush=True)
+    for prob in PROBLEMS:
+        out.append(f"\n{prob.name}: median regret over {seeds} seeds")
+        out.append(f"  {'strategy':24s}" + "".join(f"{'@' + str(b):>12s}" for b in budgets))
+        for label, _, _ in STRATEGIES:
+            out.append(f"  {label:24s}" + "".join(f"{res[(prob.name, label, b)]:12.4g}"
+                                                  for b in budgets))
+        best = {b: min((res[(prob.name, lb, b)], lb) for lb, _, _ in STRATEGIES
+                       if lb.startswith("caviar")) for b in budgets}
+        for b in budgets:
+            o = res[(prob.name, "optuna tpe", b)]
+            v, lb = best[b]
+            c2f = res[(prob.name, "caviar coarse-to-fine", b)]
+            rnd = res[(prob.name, "caviar random", b)]
+            out.append(f"  @{b}: caviar best ({lb}) / optuna tpe = {_ratio(v, o)}"
+                       f"   coarse-to-fine / caviar random = {_ratio(c2f, rnd)}")
+    return {"res": res}
+
+
+def _ratio(a: float, b: float) -> str:
+    return f"{a / b:.3g}" if b > 0 else "inf"
+
+
+# --------------------------------------------------------------------------- hyperband
+def mf_hartmann(x: np.ndarray, budget: float, R: float) -> float:
+    """Hartmann-6 seen through a budget: a bias that fades as the budget grows."""
+    return hartmann6(x) + 0.5 * (1 - budget / R) * float(np.mean(np.sin(6 * x)))
+
+
+def hyperband_vs_random(seeds: int, R: int, eta: int, out: list[str]) -> None:
+    from caviar.pruners import HyperbandPruner
+
+    hb = HyperbandPruner(max_budget=R, eta=eta)
+    hb_regret, rs_regret, spent = [], [], 0.0
+    for seed in range(seeds):
+        rng = np.random.default_rng(seed)
+        spent = 0.0
+        final: list[tuple[float, np.ndarray]] = []
+        for br in hb.brackets:
+            xs = rng.random((br.n, 6))
+            curves: dict[int, dict[int, float]] = {i: {} for i in range(br.n)}
+            alive = list(range(br.n))
+            prev = 0.0
+            for _n_i, r in br.rungs:
+                for i in alive:
+                    curves[i][int(r)] = mf_hartmann(xs[i], r, R)
+                spent += (r - prev) * len(alive)  # members resume: pay only the extra budget
+                prev = r
+                if r >= R:
+                    final += [(curves[i][int(r)], xs[i]) for i in alive]
+                    break
+                d = hb.decide_values({i: curves[i] for i in alive}, bracket=br.s)
+                alive = [i for i in alive if not d[i].prune]
+        hb_regret.append(hartmann6(min(final, key=lambda t: t[0])[1]) + 3.32237)
+        n_rs = int(spent // R)
+        xs = rng.random((n_rs, 6))
+        best = min(range(n_rs), key=lambda i: mf_hartmann(xs[i], R, R))
+        rs_regret.append(hartmann6(xs[best]) + 3.32237)
+    h, r = statistics.median(hb_regret), statistics.median(rs_regret)
+    out.append(f"\nHyperband (R={R}, eta={eta}, one iteration = {len(hb.brackets)} brackets, "
+               f"budget {spent:.0f}) vs random search ({int(spent // R)} configs at R), "
+               f"multi-fidelity Hartmann-6, median regret over {seeds} seeds")
+    out.append(f"  hyperband {h:.4g}   random {r:.4g}   random/hyperband = {_ratio(r, h)}")
+
+
+# --------------------------------------------------------------------------- overhead
+def tpe_overhead(n_hist: int, n_timed: int, out: list[str]) -> None:
+    import optuna
+
+    import caviar
+    from caviar.storage import MemoryStorage
+
+    sys.path.insert(0, str(HERE))
+    from overhead import caviar_objective
+
+    store = MemoryStorage()
+    caviar.create_study("o", storage=store, seed=0).optimize(caviar_objective, n_trials=n_hist)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        st = caviar.create_study("o", storage=store, sampler="tpe", seed=0)
+    t0 = time.perf_counter()
+    st.optimize(caviar_objective, n_trials=n_hist + n_timed)
+    cav = (time.perf_counter() - t0) / n_timed
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    os_ = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
+    os_.optimize(caviar_objective, n_trials=n_hist)
+    os_.sampler = optuna.samplers.TPESampler(seed=0)
+    t0 = time.perf_counter()
+    os_.optimize(caviar_objective, n_trials=n_timed)
+    opt = (time.perf_counter() - t0) / n_timed
+    out.append(f"\nTPE per-trial overhead after {n_hist} finished trials (5 params, in memory, "
+               f"mean of {n_timed} trials)")
+    out.append(f"  caviar {cav * 1e3:.3f} ms   optuna {opt * 1e3:.3f} ms   "
+               f"optuna/caviar = {opt / cav:.1f}x")
+
+
+def main(argv: list[str] | None = None) -> str:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--seeds", type=int, default=None)
+    ap.add_argument("--no-write", action="store_true")
+    a = ap.parse_args(argv)
+    seeds = a.seeds or (3 if a.quick else 20)
+    budgets = [25, 50] if a.quick else [25, 50, 100]
+    out = [f"bench/search.py{' --quick' if a.quick else ''}: {seeds} seeds"]
+    t0 = time.time()
+    regret_table(seeds, budgets, out)
+    hyperband_vs_random(seeds, 27 if a.quick else 81, 3, out)
+    tpe_overhead(300 if a.quick else 2000, 10 if a.quick else 50, out)
+    out.append("\ndigits BN-MLP: not run (waits for the population engine)")
+    out.append(f"\n({time.time() - t0:.0f} s)")
+    text = "\n".join(out)
+    print(text)
+    if not a.quick and not a.no_write:
+        (HERE / "results").mkdir(exist_ok=True)
+        (HERE / "results" / "search.txt").write_text(text + "\n")
+    return text
+
+
+if __name__ == "__main__":
+    main()

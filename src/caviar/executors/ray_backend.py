@@ -1,0 +1,145 @@
+"""Run trials as Ray tasks on a Ray cluster; the study's storage stays the source of truth.
+
+The driver samples (so history-based samplers see every result) and keeps up to ``workers``
+tasks in flight. Each task rebuilds the trial from storage and the trial's random stream
+(seed, number), runs the objective, heartbeats while it runs, and tells the result itself.
+A task whose Ray worker dies is retried by Ray (``max_retries``) on the same trial; when the
+retries are spent the driver marks the trial failed (not counted) so its slot is re-issued.
+The storage must be reachable from every Ray node (PostgreSQL for a real cluster; SQLite for
+a cluster on one machine).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from caviar.errors import UsageError
+from caviar.executors.loop import LoopSettings
+from caviar.trial_record import COMPLETE, FAIL, RUNNING, better
+
+if TYPE_CHECKING:
+    from caviar.executors.progress import ProgressView
+    from caviar.study import Study
+
+
+@dataclass(frozen=True)
+class RayOptions:
+    address: str | None = None          # None: start or reuse a local Ray; "auto"; ray://h:p
+    cpus_per_trial: float = 1.0
+    gpus_per_trial: float = 0.0
+    max_retries: int = 3                # retries of a trial whose Ray worker died
+
+
+_STUDIES: dict[tuple[str, str], Any] = {}  # per Ray worker process: studies loaded once
+_BEATS: dict[tuple[str, str], Any] = {}    # and one heartbeat thread each
+
+
+def _run_trial(url: str, name: str, sampler: dict[str, Any], seed: int, trial_id: int,
+               proposed: dict[str, Any], objective: Any, settings: LoopSettings) -> str:
+    """One trial inside a Ray task. Returns the trial's end state."""
+    from caviar.executors.heartbeat import Heartbeat
+    from caviar.executors.loop import _run_one
+    from caviar.samplers.stream import Stream
+    from caviar.study import load_study
+    from caviar.trial import Trial
+
+    key = (url, name)
+    study = _STUDIES.get(key)
+    if study is None:
+        study = _STUDIES[key] = load_study(name, storage=url, sampler=sampler)
+        _BEATS[key] = Heartbeat(study.storage, settings.heartbeat)
+    study._seed = seed
+    record = study.storage.get_trial(trial_id)
+    if record is None or record.state != RUNNING:  # reaped, or finished by an earlier attempt
+        return "gone"
+    trial = Trial(study, record, proposed, Stream(seed, record.number))
+    trial.system_attrs["ray_worker"] = study.worker  # host:pid of the process that ran it
+    for pname, p in study.declared.items():
+        trial.suggest(pname, p)
+    study._live[trial.id] = trial
+    beat = _BEATS[key]
+    beat.add(trial)
+    try:
+        frozen, _ = _run_one(study, objective, trial, settings, lambda: 0)
+    finally:
+        beat.remove(trial)
+        study._flush_reports()
+    return frozen.state if frozen is not None else "lost"
+
+
+def run_ray(study: Study, objective: Any, settings: LoopSettings, workers: int,
+            view: ProgressView, options: RayOptions) -> None:
+    try:
+        import ray
+    except ImportError:
+        raise UsageError("backend='ray' needs Ray: pip install 'caviar[ray]'") from None
+    if not study.storage.shared_between_processes:
+        raise UsageError(f"backend='ray': needs a storage every Ray worker can reach, got "
+                         f"{study.storage.url!r}; use PostgreSQL (or SQLite on one machine)")
+    if not ray.is_initialized():
+        ray.init(address=options.address, include_dashboard=False, log_to_driver=True,
+                 configure_logging=False)
+    task = ray.remote(num_cpus=options.cpus_per_trial, num_gpus=options.gpus_per_trial,
+                      max_retries=options.max_retries, retry_exceptions=False)(_run_trial)
+    objective_ref = ray.put(objective)
+    sampler = study.sampler.to_json()
+    in_flight: dict[Any, int] = {}
+    done, best = _progress(study)
+    last_reap = time.time()
+    while True:
+        # twice the workers in flight: Ray queues the extra tasks, hiding its scheduling latency
+        open_slots = 2 * workers - len(in_flight)
+        expired = settings.deadline is not None and time.time() >= settings.deadline
+        if open_slots > 0 and not expired:
+            for t in study.ask(open_slots, cap=settings.n_trials):
+                study._live.pop(t.id, None)  # the task tells it, not this process
+                ref = task.remote(study.storage.url, study.name, sampler, study._seed, t.id,
+                                  dict(t.params), objective_ref, settings)
+                in_flight[ref] = t.id
+        if not in_flight:
+            break
+        ready, _ = ray.wait(list(in_flight), num_returns=1, timeout=0.5)
+        for ref in ready:
+            trial_id = in_flight.pop(ref)
+            try:
+                ray.get(ref)
+            except ray.exceptions.RayTaskError as e:
+                # the task itself raised (objective errors are caught inside it): the
+                # objective cannot even be loaded there. Every trial would fail the same way.
+                cause = e.cause if getattr(e, "cause", None) is not None else e
+                study.storage.finish_trials([_lost(trial_id, 0, cause)])
+                for other, tid in in_flight.items():
+                    ray.cancel(other, force=True)
+                    study.storage.finish_trials([_lost(tid, 0, cause)])
+                raise UsageError(
+                    f"backend='ray': the trial task failed in the Ray worker "
+                    f"({type(cause).__name__}: {str(cause).splitlines()[-1][:300]}); make the "
+                    "objective importable there (define it in a module on the workers' path, "
+                    "or pass runtime_env to ray.init)") from None
+            except Exception as e:  # noqa: BLE001 - the worker died more than max_retries times
+                study.storage.finish_trials([_lost(trial_id, options.max_retries, e)])
+        if time.time() - last_reap > settings.heartbeat:
+            study.storage.reap_stale(study.id, settings.stale_after)
+            last_reap = time.time()
+        done, best = _progress(study)
+        view.set(done, best)
+
+
+def _lost(trial_id: int, retries: int, e: BaseException) -> Any:
+    from caviar.trial_record import TrialUpdate
+
+    return TrialUpdate(trial_id, FAIL, error=f"Ray worker lost {retries + 1} times "
+                       f"({type(e).__name__}); slot re-issued", counted=False)
+
+
+def _progress(study: Study) -> tuple[int, float | None]:
+    trials = study.trials
+    done = sum(1 for t in trials if t.counted and t.state != RUNNING)
+    best = None
+    for t in trials:
+        if t.state == COMPLETE and t.value is not None and (
+                best is None or better(study.direction, t.value, best)):
+            best = t.value
+    return done, best

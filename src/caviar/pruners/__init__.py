@@ -1,0 +1,55 @@
+"""WHEN to stop: median stopping, successive halving (synchronous), ASHA, Hyperband.
+
+Pruners are pure: ``decide(trial, study)`` (what ``trial.should_prune()`` asks) and
+``decide_values(curves, direction=...)`` (population members) return ``Decision`` data and write
+nothing. Select one with ``create_study(..., pruner='median')`` or an instance, or
+``caviar tune --pruner asha``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from caviar.errors import UsageError
+from caviar.pruners.base import CONTINUE, Curve, Decision, Pruner
+from caviar.pruners.halving import ASHAPruner, SuccessiveHalvingPruner, rung_budgets
+from caviar.pruners.hyperband import Bracket, HyperbandPruner, hyperband_schedule
+from caviar.pruners.median import MedianPruner
+
+PRUNERS: dict[str, type[Pruner]] = {
+    "median": MedianPruner, "asha": ASHAPruner, "halving": SuccessiveHalvingPruner,
+    "successive_halving": SuccessiveHalvingPruner, "hyperband": HyperbandPruner,
+}
+
+
+def make_pruner(spec: str | Pruner | dict[str, Any] | None, **options: Any) -> Pruner | None:
+    """A pruner from a name (``'median'``; ``options`` are its settings), its JSON form, an
+    instance, or None / ``'none'`` for no pruning."""
+    if spec is None or spec == "none":
+        return None
+    if isinstance(spec, Pruner):
+        return spec
+    if isinstance(spec, dict):
+        d = dict(spec)
+        name = d.pop("name", None)
+        options = {**d, **options}
+    else:
+        name = spec
+    cls = PRUNERS.get(name) if isinstance(name, str) else None
+    if cls is None:
+        if hasattr(spec, "decide"):  # any object with decide(trial, study) works
+            return spec  # type: ignore[return-value]
+        raise UsageError(f"pruner: must be one of {sorted(PRUNERS)} or 'none', got {spec!r}; "
+                         "e.g. pruner='median'")
+    try:
+        return cls(**options)
+    except TypeError as e:
+        raise UsageError(f"pruner {name!r}: {e}; e.g. pruner=HyperbandPruner(max_budget=81)"
+                         ) from None
+
+
+__all__ = [
+    "CONTINUE", "PRUNERS", "ASHAPruner", "Bracket", "Curve", "Decision", "HyperbandPruner",
+    "MedianPruner", "Pruner", "SuccessiveHalvingPruner", "hyperband_schedule", "make_pruner",
+    "rung_budgets",
+]
