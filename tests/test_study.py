@@ -229,9 +229,6 @@ def test_declared_space_fills_params_before_the_objective():
         assert p["opt"] in ("sgd", "adam")
 
 
-@pytest.mark.xfail(reason="BUG: Study.discard drops an unrun in-memory batch from storage "
-                   "but not from the study's history cache, which keeps them as RUNNING",
-                   strict=True)
 def test_history_read_mid_run_shows_no_ghost_trials_after_stop():
     s = create_study()
     sizes = []

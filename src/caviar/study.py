@@ -85,6 +85,8 @@ class Study:
         self.worker = f"{socket.gethostname()}:{os.getpid()}"
         self._pending_reports: list[tuple[int, int, float]] = []
         self._live: dict[int, Trial] = {}
+        self._retry_queue: list[FrozenTrial] = []
+        self._retried: set[int] = set()
 
     def __repr__(self) -> str:
         return (f"Study(name={self.name!r}, direction={self.direction!r}, "
@@ -96,6 +98,14 @@ class Study:
         self.record = StudyRecord(self.record.id, self.record.name, self.record.direction,
                                   self.record.sampler, self.record.space,
                                   {**self.record.user_attrs, key: value}, self.record.created_at)
+
+    @property
+    def artifacts_dir(self) -> str:
+        """Where checkpoints go: the study's stored ``artifacts`` attr, else beside the store."""
+        from caviar.artifacts import default_root
+
+        stored = self.record.user_attrs.get("artifacts")
+        return str(stored) if stored else default_root(self.storage.url)
 
     @property
     def user_attrs(self) -> dict[str, Any]:
@@ -140,9 +150,45 @@ class Study:
             return trials[0]
         return trials
 
+    #: a trial lost with its worker (or interrupted) is retried with the same params this
+    #: many times; a retry resumes from the lost trial's last checkpoint (trial.restore()).
+    max_retries = 3
+
+    def refresh_lost(self) -> None:
+        """Queue lost trials (failed, not counted) for a retry by the next ask."""
+        failed, _ = self.storage.get_trials(self.id, states=[FAIL])
+        self._retry_queue = [t for t in failed if not t.counted
+                             and int(t.system_attrs.get("attempt", 1)) <= self.max_retries
+                             and t.id not in self._retried]
+
+    def _take_retries(self, records: Sequence[FrozenTrial]) -> list[Trial]:
+        """Give lost configurations to new trials; claims make each retry happen once."""
+        out: list[Trial] = []
+        while self._retry_queue and len(out) < len(records):
+            old = self._retry_queue.pop(0)
+            self._retried.add(old.id)
+            if self.storage.claim(self.id, f"retry:{old.id}", 1) != 0:
+                continue  # another worker took it
+            rec = records[len(out)]
+            t = Trial(self, rec, dict(old.params), self._rng(old.number))
+            keep = {k: v for k, v in old.system_attrs.items()
+                    if k not in ("traceback", "retry_of", "retry_of_id", "attempt")}
+            t.system_attrs.update(keep)
+            t.system_attrs.update({"retry_of": old.number, "retry_of_id": old.id,
+                                   "attempt": int(old.system_attrs.get("attempt", 1)) + 1})
+            for name, p in self.declared.items():
+                t.suggest(name, p)
+            self._live[t.id] = t
+            out.append(t)
+        return out
+
     def _start(self, records: Sequence[FrozenTrial]) -> list[Trial]:
         if not records:
             return []
+        retried = self._take_retries(records) if self._retry_queue else []
+        if retried:
+            rest = self._start(records[len(retried):]) if len(retried) < len(records) else []
+            return retried + rest
         rngs = [self._rng(r.number) for r in records]
         proposal = self.sampler.propose(self.declared, self._history, records, rngs,
                                         lambda counter, k: self.storage.claim(self.id, counter, k))
@@ -227,6 +273,7 @@ class Study:
         discard = getattr(self.storage, "discard_unstarted", None)
         for t in trials:
             self._live.pop(t.id, None)
+            self._history.by_number.pop(t.number, None)
             t._done = True
         if discard is not None:
             discard([t.id for t in trials])
@@ -290,8 +337,9 @@ class Study:
             return False
         decision = self.pruner.decide(trial, self)
         prune = bool(getattr(decision, "prune", decision))
-        if prune and getattr(decision, "reason", ""):
-            trial.system_attrs["pruned_because"] = decision.reason
+        reason = getattr(decision, "reason", None)
+        if prune and reason:
+            trial.system_attrs["pruned_because"] = str(reason)
         return prune
 
     # ------------------------------------------------------------------ reading

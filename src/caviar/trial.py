@@ -122,12 +122,55 @@ class Trial:
     def set_user_attr(self, key: str, value: Any) -> None:
         self.user_attrs[key] = value
 
+    # ------------------------------------------------------------------ checkpoints
+    def checkpoint(self, state: Any, step: int | None = None) -> str:
+        """Save ``state`` (arrays, tensors, numbers, strings, lists, dicts) as this trial's
+        checkpoint at ``step`` (default: the last reported step). Returns the file's path."""
+        import os
+
+        from caviar import artifacts
+
+        if step is None:
+            step = max(self.reports) if self.reports else 0
+        root = self._study.artifacts_dir
+        rel = os.path.join(_safe_name(self._study.name), f"trial-{self.number}",
+                           f"step-{int(step)}.npz")
+        artifacts.save(os.path.join(root, rel), state)
+        self._study._flush_reports()
+        # the params known so far go with it, so a retry after a crash finds them
+        self._study.storage.heartbeat([self.id], {self.id: dict(self.params)})
+        self._study.storage.add_event(self.id, "checkpoint", {"path": rel, "step": int(step)})
+        return os.path.join(root, rel)
+
+    def restore(self) -> tuple[Any, int] | None:
+        """The latest checkpoint of this trial or, for a retry, of the trial it retries:
+        ``(state, step)``, or None when there is none."""
+        import os
+
+        from caviar import artifacts
+
+        for tid in (self.id, self.system_attrs.get("retry_of_id")):
+            if tid is None:
+                continue
+            marks = [e for e in self._study.storage.get_events(int(tid)) if e.kind == "checkpoint"]
+            if marks:
+                last = marks[-1].payload
+                state = artifacts.load(os.path.join(self._study.artifacts_dir, last["path"]))
+                return state, int(last["step"])
+        return None
+
     @property
     def last_report(self) -> float | None:
         if not self.reports:
             return None
         v = self.reports[max(self.reports)]
         return v if math.isfinite(v) else None
+
+
+def _safe_name(name: str) -> str:
+    import re
+
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", name)[:120] or "study"
 
 
 def _scale(name: str, log: bool, scale: str | None) -> str:

@@ -19,6 +19,13 @@ def load(name: str):
     return module
 
 
+@pytest.fixture(autouse=True)
+def _fork_workers(monkeypatch):
+    # examples are loaded from files here, so spawned workers could not import them; a user
+    # running the script gets fork anyway (torch is not imported in these examples)
+    monkeypatch.setenv("CAVIAR_START_METHOD", "fork")
+
+
 def test_quickstart_finds_the_region_of_the_optimum():
     study = load("quickstart").main(120)
     assert sum(t.state == "complete" for t in study.trials) == 120

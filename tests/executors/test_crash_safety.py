@@ -100,9 +100,6 @@ def test_ctrl_c_leaves_nothing_running_and_resumes_exactly(target, sqlite_url, s
     finished_exactly(sqlite_url, 10)
 
 
-@pytest.mark.xfail(reason="BUG: run_loop does not release a trial that Ctrl-C orphaned "
-                   "between storage.finish_and_create and the loop's queue (worker processes "
-                   "release theirs in worker_main; a single-process run does not)", strict=True)
 def test_ctrl_c_just_after_a_trial_was_started_leaves_nothing_running(sqlite_url):
     """Deterministic form of a race seen with a terminal's Ctrl-C: the interrupt lands right
     after the write that finished one trial and started the next, before the loop holds it."""

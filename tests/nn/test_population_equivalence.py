@@ -37,10 +37,16 @@ def _strip_bn(cfgs: list[dict]) -> list[dict]:
     return cfgs
 
 
+DEVICES = ["cpu", pytest.param("cuda", marks=pytest.mark.skipif(
+    not torch.cuda.is_available(), reason="needs CUDA"))]
+
+
+@pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("batch_norm", [True, False])
-def test_every_member_matches_torch_reference(small_digits, reference, state_diff, batch_norm):
+def test_every_member_matches_torch_reference(small_digits, reference, state_diff, batch_norm,
+                                              device):
     cfgs = _strip_bn(_configs(batch_norm))
-    result = train_population(cfgs, small_digits, dtype=torch.float64)
+    result = train_population(cfgs, small_digits, dtype=torch.float64, device=device)
     assert len(result.groups) == 1  # mixed widths and optimizers share one program
     for cfg, member in zip(cfgs, result.members, strict=True):
         model, history = reference(cfg, small_digits)
@@ -90,8 +96,8 @@ def test_depth_and_batch_size_form_sub_populations(small_digits, reference, stat
 
 
 def test_padded_units_stay_exactly_zero(small_digits):
-    from caviar.nn.group import DeviceData, SubPopulation
     from caviar.nn.config import parse_config
+    from caviar.nn.group import DeviceData, SubPopulation
 
     cfgs = [parse_config({"widths": [4, 16], "seed": 0, "weight_decay": 0.1,
                           "activation": "sigmoid"}),

@@ -8,6 +8,7 @@ from caviar.analysis.advisor import (
     warn_boundaries,
     warn_scales,
 )
+from caviar.analysis.importance import Importance, lecture_tier, param_importance
 
-__all__ = ["Finding", "advise_study", "boundary_findings", "scale_findings", "warn_boundaries",
-           "warn_scales"]
+__all__ = ["Finding", "Importance", "advise_study", "boundary_findings", "lecture_tier",
+           "param_importance", "scale_findings", "warn_boundaries", "warn_scales"]

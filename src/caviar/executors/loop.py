@@ -6,6 +6,8 @@ processes, or (later) in Ray tasks. The storage is the only coordinator.
 
 from __future__ import annotations
 
+import signal
+import threading
 import time
 import traceback
 from collections.abc import Callable, Sequence
@@ -14,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from caviar.errors import ObjectiveLoadError, SpaceError, TrialPruned
 from caviar.executors.heartbeat import Heartbeat
-from caviar.trial_record import FAIL, PRUNED, RUNNING
+from caviar.trial_record import FAIL, PRUNED, RUNNING, TrialUpdate
 
 if TYPE_CHECKING:
     from caviar.study import Study
@@ -49,6 +51,7 @@ def run_loop(study: Study, objective: Callable[..., Any], s: LoopSettings,
             now = time.time()
             if shared and now - last_reap >= s.heartbeat:
                 study.storage.reap_stale(study.id, s.stale_after)
+                study.refresh_lost()
                 last_reap = now
             if not queue:
                 # one process owns an in-memory study: start trials in small batches
@@ -81,6 +84,9 @@ def run_loop(study: Study, objective: Callable[..., Any], s: LoopSettings,
                 cb(study, frozen)
             if on_tell is not None:
                 on_tell(frozen)
+    except KeyboardInterrupt:
+        release_interrupted(study)
+        raise
     finally:
         if queue:  # a batch started in memory but never run: forget it
             study.discard(queue)
@@ -113,6 +119,27 @@ def _run_one(study: Study, objective: Callable[..., Any], trial: Any, s: LoopSet
             raise
         return tell(state=FAIL, error=f"{type(e).__name__}: {e}")
     return tell(value=value)
+
+
+def release_interrupted(study: Study) -> None:
+    """Ctrl-C may land just after a write started a trial this worker never ran: fail every
+    trial it still holds, uncounted, so a resume re-issues the slots at once instead of
+    waiting for them to go stale. A second Ctrl-C must not cut this short."""
+    can_block = threading.current_thread() is threading.main_thread()
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT}) if can_block else None
+    try:
+        running, _ = study.storage.get_trials(study.id, states=[RUNNING])
+        mine = [t for t in running if t.worker == study.worker]
+        for t in mine:
+            study._live.pop(t.id, None)
+        if mine:
+            study.storage.finish_trials([TrialUpdate(t.id, FAIL, error=INTERRUPTED,
+                                                     counted=False) for t in mine])
+    except Exception:  # noqa: S110 - survivors or a resume reap it once its heartbeat is stale
+        pass
+    finally:
+        if old is not None:
+            signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 
 def _others_running(study: Study) -> bool:

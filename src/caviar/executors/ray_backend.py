@@ -118,7 +118,7 @@ def run_ray(study: Study, objective: Any, settings: LoopSettings, workers: int,
                     f"({type(cause).__name__}: {str(cause).splitlines()[-1][:300]}); make the "
                     "objective importable there (define it in a module on the workers' path, "
                     "or pass runtime_env to ray.init)") from None
-            except Exception as e:  # noqa: BLE001 - the worker died more than max_retries times
+            except Exception as e:
                 study.storage.finish_trials([_lost(trial_id, options.max_retries, e)])
         if time.time() - last_reap > settings.heartbeat:
             study.storage.reap_stale(study.id, settings.stale_after)

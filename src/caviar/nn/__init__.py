@@ -14,9 +14,10 @@ from .config import ALLOWED_KEYS, DEFAULTS, MemberConfig, parse_config
 from .data import Dataset, load_dataset
 from .errors import ConfigError, DataError, NNError, TrainingError
 from .functional import cross_entropy, cross_entropy_grad, log_softmax, softmax
-from .layout import initial_state_dict, reference_module
+from .layout import initial_state_dict
 from .population import train_population
 from .predict import predict_logits
+from .reference import reference_module, torch_optimizer, train_reference
 from .result import EpochReport, MemberResult, PopulationResult
 
 __all__ = [
@@ -46,7 +47,9 @@ __all__ = [
     "predict_logits",
     "reference_module",
     "softmax",
+    "torch_optimizer",
     "train_population",
+    "train_reference",
 ]
 
 

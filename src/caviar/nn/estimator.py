@@ -112,4 +112,5 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         return torch.softmax(logits.double(), dim=-1).numpy()
 
     def predict(self, X: Any) -> np.ndarray:
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        proba = self.predict_proba(X)
+        return self.classes_[np.argmax(proba, axis=1)]

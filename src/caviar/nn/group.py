@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 from torch import Tensor
+from torch.profiler import record_function
 
 from .batchnorm import BNCache, batch_norm_backward, batch_norm_eval, batch_norm_train
 from .config import MemberConfig
@@ -180,12 +181,15 @@ class SubPopulation:
         loss_sum = torch.zeros(len(self.ids), dtype=self.dtype, device=self.device)
         p, d = len(self.ids), x_all.shape[1]
         for i, (a, b) in enumerate(bounds):
-            idx = perms[:, a:b].reshape(-1)
-            x = torch.index_select(x_all, 0, idx, out=self.ws.get("x", (p * (b - a), d)))
-            x = x.view(p, b - a, d)
-            loss = self._forward_backward(x, y_all.index_select(0, idx).view(p, b - a))
+            with record_function("caviar.gather"):
+                idx = perms[:, a:b].reshape(-1)
+                x = torch.index_select(x_all, 0, idx, out=self.ws.get("x", (p * (b - a), d)))
+                x = x.view(p, b - a, d)
+                y = y_all.index_select(0, idx).view(p, b - a)
+            loss = self._forward_backward(x, y)
             loss_sum.add_(loss, alpha=b - a)
-            self.opt.step(self.opt_segments, neg_step[i], inv_neg_step[i], inv_bc2[i])
+            with record_function("caviar.optimizer"):
+                self.opt.step(self.opt_segments, neg_step[i], inv_neg_step[i], inv_bc2[i])
             self.steps += 1
         return loss_sum / (bounds[-1][1])
 
@@ -195,6 +199,12 @@ class SubPopulation:
 
         Intermediates live in the workspace (no allocation of batch-sized tensors per step).
         """
+        with record_function("caviar.forward"):
+            acts, caches = self._forward(x)
+        with record_function("caviar.loss_and_backward"):
+            return self._backward(acts, caches, y)
+
+    def _forward(self, x: Tensor) -> tuple[list[Tensor], list[BNCache]]:
         ws = self.ws
         p, batch = x.shape[0], x.shape[1]
         acts, caches = [x], []
@@ -215,6 +225,12 @@ class SubPopulation:
             if mask is not None:
                 a = a.mul_(mask)
             acts.append(a)
+        return acts, caches
+
+    def _backward(self, acts: list[Tensor], caches: list[BNCache], y: Tensor) -> Tensor:
+        ws = self.ws
+        a = acts[-1]
+        p, batch = a.shape[0], a.shape[1]
         k = self.layout.sizes[-1]
         logits = torch.baddbmm(self.out_b, a, self.W[-1], out=ws.get("logits", (p, batch, k)))
         shifted = logits.sub_(logits.amax(dim=-1, keepdim=True))

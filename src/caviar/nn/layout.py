@@ -2,7 +2,7 @@
 
 A member is ``Linear(bias=not batch_norm) -> [BatchNorm] -> activation`` per hidden layer, then
 ``Linear`` to the classes. Its state dict uses the keys of the equivalent ``torch.nn.Sequential``
-(see :func:`reference_module`), so trained weights load straight into plain PyTorch.
+(see ``reference.reference_module``), so trained weights load straight into plain PyTorch.
 
 A sub-population stores all parameters of its P members in one flat buffer ``[P, N]``: first every
 weight matrix (stored ``[in, out]`` so a batched forward is ``x @ W``), then every vector
@@ -46,7 +46,7 @@ def sequential_keys(cfg: MemberConfig) -> list[tuple[str, int]]:
 
 def initial_state_dict(cfg: MemberConfig, n_features: int, n_classes: int,
                        dtype: torch.dtype = torch.float64) -> dict[str, torch.Tensor]:
-    """The member's initial weights as a state dict for :func:`reference_module`.
+    """The member's initial weights as a state dict for ``reference.reference_module``.
 
     Linear layers draw weight ``[out, in]`` then bias from ``U(-1/sqrt(in), 1/sqrt(in))``
     (PyTorch's default bounds) with the member's seed; batch norm starts at gamma=1, beta=0.
@@ -72,25 +72,6 @@ def initial_state_dict(cfg: MemberConfig, n_features: int, n_classes: int,
             state[f"{i}.bias"] = torch.from_numpy(rng.uniform(-bound, bound, size=fan_out)).to(dtype)
         layer += 1
     return state
-
-
-def reference_module(cfg: MemberConfig, n_features: int, n_classes: int,
-                     dtype: torch.dtype = torch.float64) -> torch.nn.Sequential:
-    """The member as plain ``torch.nn`` (Linear, BatchNorm1d, activation), initialised like it."""
-    acts = {"relu": torch.nn.ReLU, "tanh": torch.nn.Tanh, "sigmoid": torch.nn.Sigmoid}
-    layers: list[torch.nn.Module] = []
-    prev = n_features
-    for h in cfg.widths:
-        layers.append(torch.nn.Linear(prev, h, bias=not cfg.batch_norm, dtype=dtype))
-        if cfg.batch_norm:
-            layers.append(torch.nn.BatchNorm1d(h, eps=cfg.bn_eps, momentum=1.0 - cfg.bn_beta,
-                                               dtype=dtype))
-        layers.append(acts[cfg.activation]())
-        prev = h
-    layers.append(torch.nn.Linear(prev, n_classes, dtype=dtype))
-    module = torch.nn.Sequential(*layers)
-    module.load_state_dict(initial_state_dict(cfg, n_features, n_classes, dtype))
-    return module
 
 
 @dataclass(frozen=True)

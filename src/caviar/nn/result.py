@@ -64,7 +64,7 @@ class MemberResult:
 
     def module(self) -> torch.nn.Sequential:
         """The trained member as a plain ``torch.nn.Sequential`` (Linear, BatchNorm1d, ...)."""
-        from .layout import reference_module
+        from .reference import reference_module
 
         sd = self.state_dict()
         dtype = next(iter(sd.values())).dtype

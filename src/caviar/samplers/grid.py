@@ -2,8 +2,8 @@
 
 Points are numbered in mixed radix over the params' grids and visited in a seeded random
 order (for grids up to a million points), so a grid stopped early still covers the space.
-Each trial takes its index from an atomic counter in storage; a trial whose worker died gives
-its index back to the first worker that claims the retry.
+Each trial takes its index from an atomic counter in storage; a trial whose worker died is
+retried with the same params (and grid index) by the study, once.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from caviar.errors import UsageError
 from caviar.samplers.base import Claim, History, Proposal, Sampler
 from caviar.samplers.stream import Stream
 from caviar.space import Space
-from caviar.trial_record import FAIL, FrozenTrial
+from caviar.trial_record import FrozenTrial
 
 _PERMUTE_LIMIT = 1_000_000
 
@@ -57,13 +57,6 @@ class GridSampler(Sampler):
                 rngs: Sequence[Stream], claim: Claim) -> Proposal:
         size = self.capacity(space) or 0
         indices: list[int] = []
-        lost = sorted({t.system_attrs["grid_index"] for t in history.trials()
-                       if t.state == FAIL and not t.counted and "grid_index" in t.system_attrs})
-        for i in lost:
-            if len(indices) == len(trials):
-                break
-            if claim(f"grid_retry:{i}", 1) == 0:
-                indices.append(i)
         need = len(trials) - len(indices)
         if need:
             start = claim("grid", need)

@@ -1,0 +1,278 @@
+"""The dashboard: a Starlette app over a storage, JSON only, read-only unless controls are on.
+
+Routes (study names travel as query parameters, so any name works):
+
+* ``GET /`` the single page (static/index.html, app.js, app.css; plotly.js from the plotly
+  package); ``GET /api/studies``;
+* ``GET /api/study?study=NAME&since=SEQ``: summary (counts, best, space, ``seq``);
+* ``GET /api/trials?study=NAME&offset=&limit=&sort=number|value|state|duration|param:NAME
+  &order=asc|desc&state=``: one page of the trials table, sorted on the server;
+* ``GET /api/figures?study=NAME&since=SEQ``: downsampled figure specs, or ``changed: false``
+  when nothing changed since ``SEQ`` (the page polls this);
+* ``GET /api/trial?study=NAME&number=N``: one trial, its curve and its control events;
+* ``POST /api/control`` (only with ``allow_control``): ``{"study", "number", "action":
+  stop|pause|resume|nudge, ...}`` recorded as a control event on the running trial.
+
+Every response is JSON (or a static file); the page puts data in the DOM with ``textContent``
+only. A Content-Security-Policy forbids inline scripts; a POST needs a JSON body and the
+``X-Caviar-Control`` header, which a cross-site form cannot send.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from pathlib import Path
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.routing import Route
+
+from caviar.dashboard.views import SORT_KEYS, StudyView
+from caviar.errors import StudyNotFoundError
+from caviar.storage import Storage
+from caviar.trial_record import RUNNING, STATES
+
+STATIC = Path(__file__).resolve().parent / "static"
+ACTIONS = ("stop", "pause", "resume", "nudge")
+MAX_LIMIT = 500
+CSP = ("default-src 'self'; script-src 'self' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; "
+       "img-src 'self' data: blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+       "frame-ancestors 'none'; form-action 'none'")
+
+
+class BadRequest(Exception):
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def _plotly_js() -> Path | None:
+    try:
+        import plotly
+    except ImportError:
+        return None
+    p = Path(plotly.__file__).resolve().parent / "package_data" / "plotly.min.js"
+    return p if p.exists() else None
+
+
+class Dashboard:
+    def __init__(self, storage: Storage, *, allow_control: bool = False,
+                 poll_interval: float = 0.0, **view_kw: Any) -> None:
+        self.storage = storage
+        self.allow_control = allow_control
+        self.poll_interval = poll_interval
+        self.view_kw = view_kw
+        self._views: dict[str, StudyView] = {}
+        self._lock = threading.Lock()
+
+    def view(self, name: str | None) -> StudyView:
+        if not name:
+            raise BadRequest("study: give ?study=NAME (one of /api/studies)")
+        with self._lock:
+            v = self._views.get(name)
+        if v is None:
+            try:
+                v = StudyView(self.storage, name, **self.view_kw)
+            except StudyNotFoundError as e:
+                raise BadRequest(str(e), 404) from None
+            with self._lock:
+                v = self._views.setdefault(name, v)
+        v.refresh(self.poll_interval)
+        return v
+
+
+def _int(req: Request, key: str, default: int, lo: int, hi: int | None = None) -> int:
+    raw = req.query_params.get(key)
+    if raw is None or raw == "":
+        return default
+    try:
+        v = int(raw)
+    except ValueError:
+        raise BadRequest(f"{key}: must be an integer, got {raw!r}") from None
+    if v < lo or (hi is not None and v > hi):
+        raise BadRequest(f"{key}: must be in [{lo}, {hi if hi is not None else 'inf'}], "
+                         f"got {v}")
+    return v
+
+
+def _json(obj: Any, status: int = 200) -> JSONResponse:
+    return JSONResponse(obj, status_code=status)
+
+
+def create_app(storage: Storage, *, allow_control: bool = False,
+               allowed_hosts: list[str] | None = None, poll_interval: float = 0.0,
+               **view_kw: Any) -> Starlette:
+    dash = Dashboard(storage, allow_control=allow_control, poll_interval=poll_interval,
+                     **view_kw)
+
+    def guarded(fn: Any) -> Any:
+        def endpoint(req: Request) -> Response:
+            try:
+                return fn(req)  # type: ignore[no-any-return]
+            except BadRequest as e:
+                return _json({"error": str(e)}, e.status)
+        return endpoint
+
+    @guarded
+    def studies(req: Request) -> Response:
+        out = [{"name": s.name, "direction": s.direction, "n_trials": s.n_trials,
+                "counts": s.counts, "best_value": _num(s.best_value),
+                "created_at": s.created_at} for s in storage.list_studies()]
+        return _json({"studies": out, "allow_control": allow_control})
+
+    @guarded
+    def study(req: Request) -> Response:
+        v = dash.view(req.query_params.get("study"))
+        since = _int(req, "since", -1, -1)
+        if since == v.seq:
+            return _json({"changed": False, "seq": v.seq})
+        return _json({"changed": True, **v.summary(), "allow_control": allow_control})
+
+    @guarded
+    def trials(req: Request) -> Response:
+        v = dash.view(req.query_params.get("study"))
+        sort = req.query_params.get("sort", "number")
+        if sort not in SORT_KEYS and not (sort.startswith("param:") and sort[6:] in v.space):
+            raise BadRequest(f"sort: must be one of {list(SORT_KEYS)} or param:NAME with a "
+                             f"param of the study, got {sort!r}")
+        order = req.query_params.get("order", "desc")
+        if order not in ("asc", "desc"):
+            raise BadRequest(f"order: must be 'asc' or 'desc', got {order!r}")
+        state = req.query_params.get("state") or None
+        if state is not None and state not in STATES:
+            raise BadRequest(f"state: must be one of {list(STATES)}, got {state!r}")
+        page = v.page(offset=_int(req, "offset", 0, 0), limit=_int(req, "limit", 50, 1,
+                                                                     MAX_LIMIT),
+                      sort=sort, descending=order == "desc", state=state)
+        return _json({"seq": v.seq, **page})
+
+    @guarded
+    def figs(req: Request) -> Response:
+        v = dash.view(req.query_params.get("study"))
+        since = _int(req, "since", -1, -1)
+        if since == v.seq:
+            return _json({"changed": False, "seq": v.seq})
+        return _json({"changed": True, "seq": v.seq, "figures": v.figures()})
+
+    @guarded
+    def trial(req: Request) -> Response:
+        v = dash.view(req.query_params.get("study"))
+        number = _int(req, "number", -1, 0)
+        page = v.trial_page(number)
+        if page is None:
+            raise BadRequest(f"trial {number}: not in study {v.name!r}", 404)
+        return _json({**page, "allow_control": allow_control, "study": v.name})
+
+    async def control(req: Request) -> Response:
+        if not allow_control:
+            return _json({"error": "controls are off; start the dashboard with "
+                                   "--allow-control to stop, pause or nudge trials"}, 403)
+        if req.headers.get("x-caviar-control") != "1" or \
+                not req.headers.get("content-type", "").startswith("application/json"):
+            return _json({"error": "control: send JSON with the header X-Caviar-Control: 1"},
+                         403)
+        try:
+            body = await req.json()
+        except ValueError:
+            return _json({"error": "control: the body must be a JSON object"}, 400)
+        from starlette.concurrency import run_in_threadpool
+
+        try:
+            out = await run_in_threadpool(_control, dash, body)
+        except BadRequest as e:
+            return _json({"error": str(e)}, e.status)
+        return _json(out)
+
+    def index(req: Request) -> Response:
+        return FileResponse(STATIC / "index.html")
+
+    def static(req: Request) -> Response:
+        name = req.path_params["name"]
+        if name == "plotly.min.js":
+            p = _plotly_js()
+            if p is None:
+                return Response("// plotly is not installed: pip install 'caviar[viz]'",
+                                media_type="text/javascript")
+            return FileResponse(p, media_type="text/javascript")
+        if name not in ("app.js", "app.css"):
+            return _json({"error": "not found"}, 404)
+        return FileResponse(STATIC / name)
+
+    routes = [
+        Route("/", index), Route("/static/{name}", static),
+        Route("/api/studies", studies), Route("/api/study", study),
+        Route("/api/trials", trials), Route("/api/figures", figs), Route("/api/trial", trial),
+        Route("/api/control", control, methods=["POST"]),
+    ]
+    middleware = [Middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts)] \
+        if allowed_hosts else []
+    app = Starlette(routes=routes, middleware=middleware)
+
+    @app.middleware("http")
+    async def headers(request: Request, call_next: Any) -> Response:
+        resp: Response = await call_next(request)
+        resp.headers["Content-Security-Policy"] = CSP
+        resp.headers["X-Content-Type-Options"] = "nosniff"
+        resp.headers["Referrer-Policy"] = "no-referrer"
+        resp.headers["Cache-Control"] = "no-store"
+        return resp
+
+    app.state.dashboard = dash
+    return app
+
+
+def _num(v: Any) -> Any:
+    return None if isinstance(v, float) and not math.isfinite(v) else v
+
+
+def _control(dash: Dashboard, body: Any) -> dict[str, Any]:
+    """Validate a control request and record it as an event on the running trial."""
+    if not isinstance(body, dict):
+        raise BadRequest("control: the body must be a JSON object")
+    unknown = set(body) - {"study", "number", "action", "param", "factor", "value"}
+    if unknown:
+        raise BadRequest(f"control: unknown fields {sorted(unknown)}; allowed: study, number, "
+                         "action, param, factor, value")
+    action = body.get("action")
+    if action not in ACTIONS:
+        raise BadRequest(f"action: must be one of {list(ACTIONS)}, got {action!r}")
+    number = body.get("number")
+    if isinstance(number, bool) or not isinstance(number, int) or number < 0:
+        raise BadRequest(f"number: must be a trial number (an int >= 0), got {number!r}")
+    name = body.get("study")
+    v = dash.view(name if isinstance(name, str) else None)
+    t = v.by_number.get(number)
+    if t is None:
+        raise BadRequest(f"trial {number}: not in study {v.name!r}", 404)
+    fresh = v.storage.get_trial(t.id) or t
+    if fresh.state != RUNNING:
+        raise BadRequest(f"trial {number}: is {fresh.state}, not running; only a running "
+                         "trial can be controlled", 409)
+    payload: dict[str, Any] = {"source": "dashboard"}
+    if action == "nudge":
+        param = body.get("param")
+        if not isinstance(param, str) or param not in fresh.params:
+            raise BadRequest(f"nudge: param must name one of the trial's params "
+                             f"{sorted(fresh.params)}, got {param!r}")
+        factor, value = body.get("factor"), body.get("value")
+        if (factor is None) == (value is None):
+            raise BadRequest("nudge: give exactly one of factor (multiply the param, e.g. 0.5)"
+                             " or value (set it)")
+        for key, x in (("factor", factor), ("value", value)):
+            if x is not None and (isinstance(x, bool) or not isinstance(x, int | float)
+                                  or not math.isfinite(x)):
+                raise BadRequest(f"nudge: {key} must be a finite number, got {x!r}")
+        if factor is not None and not 0 < factor <= 1e6:
+            raise BadRequest(f"nudge: factor must be in (0, 1e6], got {factor!r}")
+        payload.update({"param": param, **({"factor": float(factor)} if factor is not None
+                                           else {"value": float(value)})})  # type: ignore[arg-type]
+    elif any(k in body for k in ("param", "factor", "value")):
+        raise BadRequest(f"{action}: takes no param, factor or value")
+    event_id = v.storage.add_event(fresh.id, action, payload)
+    return {"ok": True, "event": event_id, "trial": number, "action": action,
+            "payload": payload}

@@ -1,0 +1,225 @@
+"""The dashboard's server-side state: one incremental cache per study (``since=`` reads), and
+the downsampled figure specs, trial pages and trial-table pages built from it.
+
+Big studies stay fast because nothing sends everything: the history and param plots are thinned
+to ``max_points`` (keeping every improving trial), parallel coordinates to the best lines, the
+learning curves to ``max_curves`` picked trials of at most ``curve_points`` points each, and only
+those trials' reports are read. Finished trials' curves are cached; running ones are re-read.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from caviar.space import Space
+from caviar.storage import Storage
+from caviar.trial_record import COMPLETE, FINISHED, MINIMIZE, RUNNING, FrozenTrial
+from caviar.viz import data, figures
+
+SORT_KEYS = ("number", "value", "state", "duration")
+
+
+class StudyView:
+    """One study as the dashboard sees it; every method is safe to call from many threads."""
+
+    def __init__(self, storage: Storage, name: str, *, max_points: int = 2000,
+                 max_curves: int = 60, curve_points: int = 100) -> None:
+        self.storage = storage
+        self.record = storage.get_study(name)  # raises StudyNotFoundError
+        self.name = name
+        self.space = Space.from_json(self.record.space)
+        self.by_number: dict[int, FrozenTrial] = {}
+        self.seq = 0
+        self.max_points, self.max_curves, self.curve_points = max_points, max_curves, \
+            curve_points
+        self._lock = threading.RLock()
+        self._curves: dict[int, dict[int, float]] = {}  # finished trials' curves by trial id
+        self._figs: tuple[int, dict[str, Any]] | None = None
+        self._imp: tuple[int, Any] | None = None
+        self._sorted: dict[tuple[str, bool, str | None], tuple[int, list[FrozenTrial]]] = {}
+        self.refreshed_at = 0.0
+
+    # ------------------------------------------------------------------ reading
+    def refresh(self, min_interval: float = 0.0) -> int:
+        """Read what changed since the last call; returns the study's sequence number."""
+        with self._lock:
+            if min_interval and time.time() - self.refreshed_at < min_interval:
+                return self.seq
+            new, seq = self.storage.get_trials(self.record.id, since=self.seq)
+            for t in new:
+                self.by_number[t.number] = t
+            if new and any(n not in self.space for t in new for n in t.params):
+                self.record = self.storage.get_study(self.name)  # a define-by-run param met
+                self.space = Space.from_json(self.record.space)
+            self.seq = max(self.seq, seq)
+            self.refreshed_at = time.time()
+            return self.seq
+
+    def trials(self) -> list[FrozenTrial]:
+        with self._lock:
+            return [self.by_number[k] for k in sorted(self.by_number)]
+
+    def counts(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for t in self.trials():
+            out[t.state] = out.get(t.state, 0) + 1
+        return out
+
+    def best(self) -> FrozenTrial | None:
+        best = None
+        sign = 1.0 if self.record.direction == MINIMIZE else -1.0
+        for t in self.trials():
+            if t.state == COMPLETE and t.value is not None and (
+                    best is None or sign * t.value < sign * best.value):  # type: ignore[operator]
+                best = t
+        return best
+
+    def summary(self) -> dict[str, Any]:
+        best = self.best()
+        return {"name": self.name, "direction": self.record.direction, "seq": self.seq,
+                "n_trials": len(self.by_number), "counts": self.counts(),
+                "best": None if best is None else trial_row(best),
+                "space": {n: p.to_json() for n, p in self.space.items()},
+                "user_attrs": self.record.user_attrs}
+
+    # ------------------------------------------------------------------ trials table
+    def page(self, *, offset: int, limit: int, sort: str, descending: bool,
+             state: str | None) -> dict[str, Any]:
+        key = (sort, descending, state)
+        with self._lock:
+            hit = self._sorted.get(key)
+            if hit is None or hit[0] != self.seq:
+                rows = [t for t in self.trials() if state is None or t.state == state]
+                rows.sort(key=_sort_key(sort), reverse=descending)
+                if sort != "number":  # trials without the key go last either way
+                    have = [t for t in rows if _sort_key(sort)(t)[0] == 0]
+                    rows = have + [t for t in rows if _sort_key(sort)(t)[0] != 0]
+                self._sorted = {k: v for k, v in self._sorted.items() if v[0] == self.seq}
+                self._sorted[key] = hit = (self.seq, rows)
+        rows = hit[1]
+        return {"total": len(rows), "offset": offset, "limit": limit, "sort": sort,
+                "order": "desc" if descending else "asc", "columns": list(self.space),
+                "rows": [trial_row(t) for t in rows[offset:offset + limit]]}
+
+    # ------------------------------------------------------------------ figures
+    def importance(self) -> Any:
+        """Param importance, recomputed only when the completed trials grew by a tenth."""
+        from caviar.analysis.importance import param_importance
+
+        ts = self.trials()
+        n = sum(1 for t in ts if t.state == COMPLETE)
+        with self._lock:
+            if self._imp is not None and n < self._imp[0] * 1.1 + 5 and \
+                    (self._imp[0] > 0 or n == 0):
+                return self._imp[1]
+        imp = param_importance(ts, self.space, max_trials=1000)
+        with self._lock:
+            self._imp = (n, imp)
+        return imp
+
+    def figures(self) -> dict[str, Any]:
+        """Downsampled figure specs of the study at its current sequence number (cached)."""
+        with self._lock:
+            if self._figs is not None and self._figs[0] == self.seq:
+                return self._figs[1]
+            seq = self.seq
+        ts = self.trials()
+        direction = self.record.direction
+        imp = self.importance()
+        out: dict[str, Any] = {
+            "history": figures.history_figure(data.history(ts, direction,
+                                                           max_points=self.max_points)),
+            "params": figures.param_figures(data.param_slices(ts, self.space,
+                                                              max_points=self.max_points)),
+            "parallel": figures.parallel_figure(data.parallel(ts, self.space, direction,
+                                                              max_lines=self.max_points // 4)),
+            "curves": self.curves_figure(ts),
+            "importance": figures.importance_figure(imp),
+            "importance_table": imp.to_json(),
+        }
+        rs = data.rounds(ts, self.space, direction)
+        if rs:
+            pair = figures.numeric_pair(self.space, [p.name for p in imp.params])
+            out["rounds"] = figures.rounds_figure(rs, self.space, pair)
+        with self._lock:
+            self._figs = (seq, out)
+        return out
+
+    def reports_of(self, ts: Sequence[FrozenTrial]) -> dict[int, dict[int, float]]:
+        """Curves of the given trials: cached for finished ones, re-read for running ones."""
+        with self._lock:
+            need = [t.id for t in ts if t.id not in self._curves or t.state == RUNNING]
+        fresh: dict[int, dict[int, float]] = {i: {} for i in need}
+        if need:
+            for tid, step, v in self.storage.get_reports(self.record.id, need):
+                fresh[tid][step] = v
+        with self._lock:
+            for t in ts:
+                if t.id in fresh and t.state in FINISHED:
+                    self._curves[t.id] = fresh[t.id]
+            if len(self._curves) > 20 * self.max_curves:
+                self._curves.clear()
+            return {t.id: fresh.get(t.id) or self._curves.get(t.id, {}) for t in ts}
+
+    def curves_figure(self, ts: Sequence[FrozenTrial]) -> dict[str, Any]:
+        picked = data.pick_curves(ts, self.record.direction, self.max_curves)
+        reps = self.reports_of(picked)
+        return figures.curves_figure(data.curves(picked, reps, max_points=self.curve_points),
+                                     n_total=len(ts))
+
+    # ------------------------------------------------------------------ one trial
+    def trial_page(self, number: int) -> dict[str, Any] | None:
+        with self._lock:
+            t = self.by_number.get(number)
+        if t is None:
+            return None
+        fresh = self.storage.get_trial(t.id) if hasattr(self.storage, "get_trial") else None
+        t = fresh or t
+        curve: dict[int, float] = {}
+        for _, step, v in self.storage.get_reports(self.record.id, [t.id]):
+            curve[step] = v
+        events = self.storage.get_events(t.id)
+        marks = data.event_marks(events, curve)
+        steps, values = data.thin_steps(sorted(curve), [curve[s] for s in sorted(curve)], 2000)
+        thin = dict(zip(steps, values, strict=True))
+        return {"trial": {**trial_row(t), "user_attrs": t.user_attrs,
+                          "system_attrs": t.system_attrs, "worker": t.worker,
+                          "created_at": t.created_at, "finished_at": t.finished_at},
+                "events": [{"id": e.id, "kind": e.kind, "payload": e.payload, "at": e.at,
+                            "applied_step": e.applied_step} for e in events],
+                "n_reports": len(curve),
+                "figure": figures.trial_figure(thin, marks, number=t.number, state=t.state)}
+
+
+def trial_row(t: FrozenTrial) -> dict[str, Any]:
+    return {"number": t.number, "state": t.state, "value": _json_num(t.value),
+            "params": {k: _json_num(v) for k, v in t.params.items()},
+            "duration": t.duration, "error": t.error}
+
+
+def _json_num(v: Any) -> Any:
+    return None if isinstance(v, float) and not math.isfinite(v) else v
+
+
+def _sort_key(sort: str) -> Any:
+    if sort == "number":
+        return lambda t: (0, t.number)
+    if sort == "state":
+        return lambda t: (0, t.state, t.number)
+    if sort == "value":
+        return lambda t: (0, t.value, t.number) if t.value is not None else (1, 0.0, t.number)
+    if sort == "duration":
+        return lambda t: (0, t.duration, t.number) if t.duration is not None else \
+            (1, 0.0, t.number)
+    name = sort[len("param:"):]
+
+    def key(t: FrozenTrial) -> tuple[int, Any, int]:
+        v = t.params.get(name)
+        if v is None:
+            return (1, "", t.number)
+        return (0, (0, v, "") if isinstance(v, int | float) else (1, 0, str(v)), t.number)
+    return key
