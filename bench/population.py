@@ -34,14 +34,21 @@ from typing import Any
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent / "src"))  # noqa: E402 - run from a checkout
+sys.path.insert(0, str(HERE.parent / "src"))
 
 import torch  # noqa: E402
 
 from caviar.nn import Dataset, load_dataset, train_population, train_reference  # noqa: E402
 
-BASE: dict[str, Any] = {"hidden": 64, "depth": 2, "batch_norm": True, "optimizer": "adam",
-                        "lr": 1e-3, "batch_size": 64, "epochs": 20}
+BASE: dict[str, Any] = {
+    "hidden": 64,
+    "depth": 2,
+    "batch_norm": True,
+    "optimizer": "adam",
+    "lr": 1e-3,
+    "batch_size": 64,
+    "epochs": 20,
+}
 
 
 def peer_trials(configs: list[dict[str, Any]], data: Dataset, threads: int) -> list[float]:
@@ -70,16 +77,19 @@ def tuning_space(n: int, seed: int, epochs: int) -> list[dict[str, Any]]:
     rng = np.random.default_rng(seed)
     configs = []
     for i in range(n):
-        configs.append({
-            "lr": float(10 ** rng.uniform(-4, -1)),
-            "beta1": float(1 - 10 ** rng.uniform(-2, -1)),     # 0.9 .. 0.99
-            "beta2": float(1 - 10 ** rng.uniform(-4, -2)),     # 0.99 .. 0.9999
-            "hidden": int(np.exp(rng.uniform(np.log(16), np.log(129)))),
-            "depth": int(rng.integers(1, 4)),
-            "batch_size": int(rng.choice([32, 64, 128])),
-            "bn_beta": float(1 - 10 ** rng.uniform(-2, -0.5)),  # 0.68 .. 0.99
-            "epochs": epochs, "seed": i,
-        })
+        configs.append(
+            {
+                "lr": float(10 ** rng.uniform(-4, -1)),
+                "beta1": float(1 - 10 ** rng.uniform(-2, -1)),  # 0.9 .. 0.99
+                "beta2": float(1 - 10 ** rng.uniform(-4, -2)),  # 0.99 .. 0.9999
+                "hidden": int(np.exp(rng.uniform(np.log(16), np.log(129)))),
+                "depth": int(rng.integers(1, 4)),
+                "batch_size": int(rng.choice([32, 64, 128])),
+                "bn_beta": float(1 - 10 ** rng.uniform(-2, -0.5)),  # 0.68 .. 0.99
+                "epochs": epochs,
+                "seed": i,
+            }
+        )
     return configs
 
 
@@ -105,19 +115,25 @@ def profile_population(data: Dataset, population: int, epochs: int, threads: int
     wall = time.perf_counter() - start
     events = prof.key_averages()
     regions = {e.key: e.cpu_time_total / 1e6 for e in events if e.key.startswith("caviar.")}
-    ops = sorted(((e.self_cpu_time_total / 1e6, e.key) for e in events
-                  if e.key.startswith("aten::")), reverse=True)
+    ops = sorted(
+        ((e.self_cpu_time_total / 1e6, e.key) for e in events if e.key.startswith("aten::")),
+        reverse=True,
+    )
     op_total = sum(t for t, _ in ops)
-    lines = [f"profile: P={population}, {epochs} epochs, {threads} thread(s), wall {wall:.2f} s "
-             "(under the profiler)"]
-    for key in ("caviar.gather", "caviar.forward", "caviar.loss_and_backward",
-                "caviar.optimizer"):
-        lines.append(f"  {key:28s} {regions.get(key, 0.0):7.3f} s "
-                     f"{100 * regions.get(key, 0.0) / wall:5.1f} %")
-    lines.append(f"  {'all aten ops (self time)':28s} {op_total:7.3f} s {100 * op_total / wall:5.1f} %"
-                 "   (the rest of wall: Python and dispatch overhead)")
-    mm = sum(t for t, k in ops if k in ("aten::bmm", "aten::baddbmm", "aten::mm",
-                                        "aten::addmm"))
+    lines = [
+        f"profile: P={population}, {epochs} epochs, {threads} thread(s), wall {wall:.2f} s "
+        "(under the profiler)"
+    ]
+    for key in ("caviar.gather", "caviar.forward", "caviar.loss_and_backward", "caviar.optimizer"):
+        lines.append(
+            f"  {key:28s} {regions.get(key, 0.0):7.3f} s "
+            f"{100 * regions.get(key, 0.0) / wall:5.1f} %"
+        )
+    lines.append(
+        f"  {'all aten ops (self time)':28s} {op_total:7.3f} s {100 * op_total / wall:5.1f} %"
+        "   (the rest of wall: Python and dispatch overhead)"
+    )
+    mm = sum(t for t, k in ops if k in ("aten::bmm", "aten::baddbmm", "aten::mm", "aten::addmm"))
     lines.append(f"  {'matrix products (bmm)':28s} {mm:7.3f} s {100 * mm / wall:5.1f} %")
     lines.append("  top operators by self time:")
     for t, k in ops[:10]:
@@ -151,37 +167,66 @@ def main() -> None:
     def run(name: str, threads: int, trials: int, fn: Callable[[], list[float]]) -> None:
         sec, acc = timed(fn, trials, repeats)
         rows.append((name, threads, trials, sec, acc))
-        print(f"  {name:44s} threads={threads} trials={trials:4d} {sec:8.4f} s/trial  "
-              f"acc {acc:.4f}", flush=True)
+        print(
+            f"  {name:44s} threads={threads} trials={trials:4d} {sec:8.4f} s/trial  acc {acc:.4f}",
+            flush=True,
+        )
 
-    print(f"digits {data.X_train.shape}, {epochs} epochs, medians of {repeats} repeat(s); "
-          f"torch {torch.__version__}, {torch.get_num_threads()} threads available")
+    print(
+        f"digits {data.X_train.shape}, {epochs} epochs, medians of {repeats} repeat(s); "
+        f"torch {torch.__version__}, {torch.get_num_threads()} threads available"
+    )
     peer_trials([{**base, "epochs": 1}], data, 1)  # warm up: lazy initialisation, caches
     caviar_trials(same(2), data, 1)
     for t in (1, 2):
-        run("(a) torch.nn, one model at a time", t, peer_n, lambda t=t: peer_trials(same(peer_n), data, t))
-    run("(b) torch.nn, 2 processes x 1 thread", 1, 2 * peer_n,
-        lambda: peer_processes(same(2 * peer_n), data, 2))
+        run(
+            "(a) torch.nn, one model at a time",
+            t,
+            peer_n,
+            lambda t=t: peer_trials(same(peer_n), data, t),
+        )
+    run(
+        "(b) torch.nn, 2 processes x 1 thread",
+        1,
+        2 * peer_n,
+        lambda: peer_processes(same(2 * peer_n), data, 2),
+    )
     for p in sizes:
         for t in (1, 2):
-            run(f"(c) caviar population P={p}", t, p, lambda p=p, t=t: caviar_trials(same(p), data, t))
+            run(
+                f"(c) caviar population P={p}",
+                t,
+                p,
+                lambda p=p, t=t: caviar_trials(same(p), data, t),
+            )
     space = tuning_space(space_n, 0, epochs)
     for t in (1, 2):
-        run(f"(d) caviar, tuning space P={space_n}", t, space_n,
-            lambda t=t: caviar_trials(space, data, t))
+        run(
+            f"(d) caviar, tuning space P={space_n}",
+            t,
+            space_n,
+            lambda t=t: caviar_trials(space, data, t),
+        )
     mine = caviar_trials(space[:parity_n], data, 2)
     peer = peer_trials(space[:parity_n], data, 2)
 
     ref = min(r[3] for r in rows if r[0].startswith("(a)"))
-    lines = [f"caviar.nn population benchmark: digits BN-MLP 2x64, Adam, batch 64, {epochs} epochs, "
-             f"float32, medians of {repeats}", f"torch {torch.__version__}; (a) = best of (a) rows",
-             "", f"{'scenario':46s} {'threads':>7s} {'trials':>6s} {'s/trial':>9s} "
-             f"{'vs (a)':>8s} {'val acc':>8s}"]
+    lines = [
+        f"caviar.nn population benchmark: digits BN-MLP 2x64, Adam, batch 64, {epochs} epochs, "
+        f"float32, medians of {repeats}",
+        f"torch {torch.__version__}; (a) = best of (a) rows",
+        "",
+        f"{'scenario':46s} {'threads':>7s} {'trials':>6s} {'s/trial':>9s} "
+        f"{'vs (a)':>8s} {'val acc':>8s}",
+    ]
     for name, t, n, sec, acc in rows:
         lines.append(f"{name:46s} {t:7d} {n:6d} {sec:9.4f} {ref / sec:7.1f}x {acc:8.4f}")
-    lines += ["", f"parity on {parity_n} tuning-space configs (same config, same seed): caviar mean "
-              f"val acc {np.mean(mine):.4f}, torch.nn {np.mean(peer):.4f}, mean |diff| "
-              f"{np.mean(np.abs(np.array(mine) - np.array(peer))):.4f}"]
+    lines += [
+        "",
+        f"parity on {parity_n} tuning-space configs (same config, same seed): caviar mean "
+        f"val acc {np.mean(mine):.4f}, torch.nn {np.mean(peer):.4f}, mean |diff| "
+        f"{np.mean(np.abs(np.array(mine) - np.array(peer))):.4f}",
+    ]
     if args.profile:
         for t in (1, 2):
             lines += ["", profile_population(data, 64, min(epochs, 5), t)]

@@ -265,7 +265,7 @@ class Study:
         del self._live[t.id]
         frozen = None if not ok else FrozenTrial(
             t.id, self.id, t.number, u.state, u.value, t.params, t.user_attrs, t.system_attrs,
-            u.error, self.worker, u.counted)
+            u.error, self.worker, u.counted, parent_id=u.parent_id)
         return frozen, self._start(records)
 
     def discard(self, trials: Sequence[Trial]) -> None:
@@ -295,8 +295,10 @@ class Study:
 
     def _outcome(self, t: Trial, value: Any, state: str | None, error: str | None,
                  counted: bool) -> TrialUpdate:
+        parent = t.system_attrs.get("retry_of_id") or t.system_attrs.get("parent_id")
         if state is None and type(value) is float and math.isfinite(value):  # the common case
-            return TrialUpdate(t.id, COMPLETE, value, t.params, t.user_attrs, t.system_attrs)
+            return TrialUpdate(t.id, COMPLETE, value, t.params, t.user_attrs, t.system_attrs,
+                               parent_id=parent)
         if state == PRUNED:
             value, error = t.last_report, error
         elif state == FAIL:
@@ -319,7 +321,7 @@ class Study:
             else:
                 value = float(value)
         return TrialUpdate(t.id, state, value, t.params, t.user_attrs, t.system_attrs, error,
-                           counted)
+                           counted, parent)
 
     # ------------------------------------------------------------------ reports and pruning
     def _report(self, trial: Trial, step: int, value: float) -> None:

@@ -47,6 +47,7 @@ class FrozenTrial:
     finished_at: float | None = None
     heartbeat_at: float | None = None
     seq: int = 0
+    parent_id: int | None = None  # lineage: the trial this one retries or branches from
 
     @property
     def duration(self) -> float | None:
@@ -69,6 +70,7 @@ class TrialUpdate:
     system_attrs: dict[str, Any] | None = None
     error: str | None = None
     counted: bool = True
+    parent_id: int | None = None
 
 
 def better(direction: str, a: float, b: float) -> bool:

@@ -4,7 +4,6 @@ torch.nn modules and torch.optim, one model at a time)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import numpy as np
 import pytest
@@ -21,8 +20,14 @@ def digits() -> Dataset:
 @pytest.fixture(scope="session")
 def small_digits(digits: Dataset) -> Dataset:
     """400 training examples: fast enough for many float64 reference runs."""
-    return Dataset(digits.X_train[:400], digits.y_train[:400], digits.X_val[:200],
-                   digits.y_val[:200], digits.n_classes, "digits-small")
+    return Dataset(
+        digits.X_train[:400],
+        digits.y_train[:400],
+        digits.X_val[:200],
+        digits.y_val[:200],
+        digits.n_classes,
+        "digits-small",
+    )
 
 
 @pytest.fixture()

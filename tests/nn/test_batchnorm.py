@@ -57,8 +57,9 @@ def test_backward_closed_form_matches_autograd():
     assert torch.allclose(dbeta, beta.grad, atol=1e-12, rtol=0)
     # and each member of the [P, B, F] batch equals torch's functional batch norm on its own
     for p in range(4):
-        ref = torch.nn.functional.batch_norm(x[p], None, None, gamma[p, 0], beta[p, 0],
-                                             training=True, eps=1e-5)
+        ref = torch.nn.functional.batch_norm(
+            x[p], None, None, gamma[p, 0], beta[p, 0], training=True, eps=1e-5
+        )
         assert torch.allclose(y[p], ref, atol=TOL, rtol=0)
 
 
@@ -77,9 +78,12 @@ def test_population_statistics_are_the_full_data_mean_and_variance():
 
 
 def test_constant_feature_gives_zero_not_nan():
-    y, _ = batch_norm_train(torch.zeros(8, 3, dtype=torch.float64),
-                            torch.ones(3, dtype=torch.float64), torch.zeros(3, dtype=torch.float64),
-                            1e-5)
+    y, _ = batch_norm_train(
+        torch.zeros(8, 3, dtype=torch.float64),
+        torch.ones(3, dtype=torch.float64),
+        torch.zeros(3, dtype=torch.float64),
+        1e-5,
+    )
     assert torch.equal(y, torch.zeros(8, 3, dtype=torch.float64))
 
 

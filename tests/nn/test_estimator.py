@@ -10,8 +10,10 @@ from caviar.nn import ConfigError, MLPClassifier
 EXPECTED_FAILED: dict[str, str] = {}
 
 
-@parametrize_with_checks([MLPClassifier(epochs=10, lr=1e-2, hidden=16)],
-                         expected_failed_checks=lambda est: EXPECTED_FAILED)
+@parametrize_with_checks(
+    [MLPClassifier(epochs=10, lr=1e-2, hidden=16)],
+    expected_failed_checks=lambda est: EXPECTED_FAILED,
+)
 def test_sklearn_compatible(estimator, check):
     check(estimator)
 

@@ -33,8 +33,9 @@ def test_softmax_is_stable_for_huge_logits():
 def test_cross_entropy_matches_torch():
     z = torch.randn(32, 10, dtype=torch.float64)
     y = torch.randint(0, 10, (32,))
-    assert torch.allclose(cross_entropy(z, y), torch.nn.functional.cross_entropy(z, y),
-                          atol=1e-14, rtol=0)
+    assert torch.allclose(
+        cross_entropy(z, y), torch.nn.functional.cross_entropy(z, y), atol=1e-14, rtol=0
+    )
 
 
 def test_gradient_is_y_hat_minus_y_and_matches_autograd():

@@ -36,8 +36,10 @@ def test_reports_every_member_every_epoch_and_stops_on_request(small_digits, sta
 
 
 def test_diverging_member_fails_alone(small_digits, state_diff):
-    cfgs = [{"epochs": 3, "seed": 0, "optimizer": "sgd", "lr": 1e6, "batch_norm": False},
-            {"epochs": 3, "seed": 1, "optimizer": "sgd", "lr": 0.05, "batch_norm": False}]
+    cfgs = [
+        {"epochs": 3, "seed": 0, "optimizer": "sgd", "lr": 1e6, "batch_norm": False},
+        {"epochs": 3, "seed": 1, "optimizer": "sgd", "lr": 0.05, "batch_norm": False},
+    ]
     result = train_population(cfgs, small_digits, dtype=torch.float64)
     bad, good = result.members
     assert bad.state == "failed" and "must stay finite" in (bad.error or "")
@@ -65,8 +67,7 @@ def test_float32_population_learns_digits(digits):
 
 
 def test_state_dict_loads_into_plain_torch_module(small_digits):
-    result = train_population([{"epochs": 2, "widths": [12, 7]}], small_digits,
-                              dtype=torch.float64)
+    result = train_population([{"epochs": 2, "widths": [12, 7]}], small_digits, dtype=torch.float64)
     member = result.members[0]
     module = member.module()
     with torch.no_grad():
@@ -76,8 +77,10 @@ def test_state_dict_loads_into_plain_torch_module(small_digits):
 
 
 def test_population_statistics_option(digits):
-    cfgs = [{"epochs": 5, "seed": 0, "bn_stats": "running"},
-            {"epochs": 5, "seed": 0, "bn_stats": "population"}]
+    cfgs = [
+        {"epochs": 5, "seed": 0, "bn_stats": "running"},
+        {"epochs": 5, "seed": 0, "bn_stats": "population"},
+    ]
     result = train_population(cfgs, digits, dtype=torch.float64)
     running, population = result.members
     assert len(result.groups) == 2
@@ -95,7 +98,7 @@ def test_population_statistics_option(digits):
 
 
 def test_bad_arguments_fail_before_training(small_digits):
-    with pytest.raises(ConfigError, match="member 1: lr: must be > 0, got -0.1"):
+    with pytest.raises(ConfigError, match=r"member 1: lr: must be > 0, got -0\.1"):
         train_population([{}, {"lr": -0.1}], small_digits)
     with pytest.raises(ConfigError, match="threads"):
         train_population([{}], small_digits, threads=0)
@@ -105,8 +108,10 @@ def test_bad_arguments_fail_before_training(small_digits):
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 def test_cuda_matches_cpu(small_digits, state_diff):
-    cfgs = [{"epochs": 2, "seed": i, "optimizer": o, "hidden": 8 + i}
-            for i, o in enumerate(["sgd", "momentum", "rmsprop", "adam"])]
+    cfgs = [
+        {"epochs": 2, "seed": i, "optimizer": o, "hidden": 8 + i}
+        for i, o in enumerate(["sgd", "momentum", "rmsprop", "adam"])
+    ]
     cpu = train_population(cfgs, small_digits, dtype=torch.float64)
     gpu = train_population(cfgs, small_digits, dtype=torch.float64, device="cuda")
     for a, b in zip(cpu.members, gpu.members, strict=True):

@@ -13,18 +13,59 @@ EPOCHS = 3
 
 
 def _configs(batch_norm: bool, activation: str = "relu") -> list[dict]:
-    base = {"batch_norm": batch_norm, "activation": activation, "epochs": EPOCHS,
-            "batch_size": 32, "depth": 2}
+    base = {
+        "batch_norm": batch_norm,
+        "activation": activation,
+        "epochs": EPOCHS,
+        "batch_size": 32,
+        "depth": 2,
+    }
     return [
         {**base, "optimizer": "sgd", "lr": 0.05, "hidden": 24, "seed": 1},
-        {**base, "optimizer": "momentum", "lr": 0.1, "momentum": 0.8, "hidden": 16, "seed": 2,
-         "weight_decay": 1e-3},
-        {**base, "optimizer": "rmsprop", "lr": 2e-3, "beta2": 0.95, "eps": 1e-6, "hidden": 9,
-         "seed": 3, "lr_decay": "exponential", "decay_rate": 0.7},
-        {**base, "optimizer": "adam", "lr": 3e-3, "beta1": 0.8, "beta2": 0.99, "hidden": 24,
-         "seed": 4, "bn_beta": 0.7, "bn_eps": 1e-3, "lr_decay": "inverse", "decay_rate": 0.5},
-        {**base, "optimizer": "adam", "lr": 1e-2, "widths": [5, 20], "seed": 5,
-         "weight_decay": 1e-2, "lr_decay": "step", "decay_rate": 0.5, "decay_steps": 2},
+        {
+            **base,
+            "optimizer": "momentum",
+            "lr": 0.1,
+            "momentum": 0.8,
+            "hidden": 16,
+            "seed": 2,
+            "weight_decay": 1e-3,
+        },
+        {
+            **base,
+            "optimizer": "rmsprop",
+            "lr": 2e-3,
+            "beta2": 0.95,
+            "eps": 1e-6,
+            "hidden": 9,
+            "seed": 3,
+            "lr_decay": "exponential",
+            "decay_rate": 0.7,
+        },
+        {
+            **base,
+            "optimizer": "adam",
+            "lr": 3e-3,
+            "beta1": 0.8,
+            "beta2": 0.99,
+            "hidden": 24,
+            "seed": 4,
+            "bn_beta": 0.7,
+            "bn_eps": 1e-3,
+            "lr_decay": "inverse",
+            "decay_rate": 0.5,
+        },
+        {
+            **base,
+            "optimizer": "adam",
+            "lr": 1e-2,
+            "widths": [5, 20],
+            "seed": 5,
+            "weight_decay": 1e-2,
+            "lr_decay": "step",
+            "decay_rate": 0.5,
+            "decay_steps": 2,
+        },
         {**base, "optimizer": "sgd", "lr": 0.02, "hidden": 24, "seed": 6, "epochs": 2},
     ]
 
@@ -37,14 +78,19 @@ def _strip_bn(cfgs: list[dict]) -> list[dict]:
     return cfgs
 
 
-DEVICES = ["cpu", pytest.param("cuda", marks=pytest.mark.skipif(
-    not torch.cuda.is_available(), reason="needs CUDA"))]
+DEVICES = [
+    "cpu",
+    pytest.param(
+        "cuda", marks=pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+    ),
+]
 
 
 @pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("batch_norm", [True, False])
-def test_every_member_matches_torch_reference(small_digits, reference, state_diff, batch_norm,
-                                              device):
+def test_every_member_matches_torch_reference(
+    small_digits, reference, state_diff, batch_norm, device
+):
     cfgs = _strip_bn(_configs(batch_norm))
     result = train_population(cfgs, small_digits, dtype=torch.float64, device=device)
     assert len(result.groups) == 1  # mixed widths and optimizers share one program
@@ -60,11 +106,21 @@ def test_every_member_matches_torch_reference(small_digits, reference, state_dif
 
 
 @pytest.mark.parametrize("activation", ["tanh", "sigmoid"])
-def test_other_activations_with_padding_match_reference(small_digits, reference, state_diff,
-                                                        activation):
-    cfgs = [{"activation": activation, "epochs": 2, "batch_size": 50, "widths": w, "seed": s,
-             "lr": 0.01, "batch_norm": bn}
-            for s, (w, bn) in enumerate([([7, 30], True), ([30, 3], True), ([11, 4], False)])]
+def test_other_activations_with_padding_match_reference(
+    small_digits, reference, state_diff, activation
+):
+    cfgs = [
+        {
+            "activation": activation,
+            "epochs": 2,
+            "batch_size": 50,
+            "widths": w,
+            "seed": s,
+            "lr": 0.01,
+            "batch_norm": bn,
+        }
+        for s, (w, bn) in enumerate([([7, 30], True), ([30, 3], True), ([11, 4], False)])
+    ]
     result = train_population(cfgs, small_digits, dtype=torch.float64)
     for cfg, member in zip(cfgs, result.members, strict=True):
         model, _ = reference(cfg, small_digits)
@@ -82,8 +138,15 @@ def test_member_equals_lone_run(small_digits, state_diff):
 def test_depth_and_batch_size_form_sub_populations(small_digits, reference, state_diff):
     cfgs = [
         {"depth": 1, "hidden": 12, "batch_size": 40, "epochs": 2, "seed": 0},
-        {"depth": 3, "hidden": 8, "batch_size": 40, "epochs": 2, "seed": 1, "optimizer": "sgd",
-         "lr": 0.05},
+        {
+            "depth": 3,
+            "hidden": 8,
+            "batch_size": 40,
+            "epochs": 2,
+            "seed": 1,
+            "optimizer": "sgd",
+            "lr": 0.05,
+        },
         {"depth": 1, "hidden": 20, "batch_size": 64, "epochs": 2, "seed": 2},
         {"depth": 0, "batch_size": 64, "epochs": 2, "seed": 3, "lr": 0.01},
         {"depth": 1, "hidden": 6, "batch_size": 40, "epochs": 2, "seed": 4},
@@ -99,12 +162,18 @@ def test_padded_units_stay_exactly_zero(small_digits):
     from caviar.nn.config import parse_config
     from caviar.nn.group import DeviceData, SubPopulation
 
-    cfgs = [parse_config({"widths": [4, 16], "seed": 0, "weight_decay": 0.1,
-                          "activation": "sigmoid"}),
-            parse_config({"widths": [16, 3], "seed": 1, "activation": "sigmoid"})]
+    cfgs = [
+        parse_config({"widths": [4, 16], "seed": 0, "weight_decay": 0.1, "activation": "sigmoid"}),
+        parse_config({"widths": [16, 3], "seed": 1, "activation": "sigmoid"}),
+    ]
     d = small_digits
-    data = DeviceData(torch.tensor(d.X_train), torch.tensor(d.y_train), torch.tensor(d.X_val),
-                      torch.tensor(d.y_val), d.n_classes)
+    data = DeviceData(
+        torch.tensor(d.X_train),
+        torch.tensor(d.y_train),
+        torch.tensor(d.X_val),
+        torch.tensor(d.y_val),
+        d.n_classes,
+    )
     g = SubPopulation([0, 1], cfgs, data)
     for epoch in range(2):
         g.train_epoch(epoch)

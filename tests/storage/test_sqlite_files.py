@@ -7,6 +7,7 @@ import sqlite3
 import pytest
 
 from caviar import SchemaVersionError, StorageError, create_study, get_storage, load_study
+from caviar.storage.base import SCHEMA_VERSION
 
 
 def make_study(url):
@@ -79,7 +80,8 @@ def test_newer_schema_version_is_refused_and_data_kept(sqlite_url, tmp_path):
     with pytest.raises(SchemaVersionError):
         load_study("kept", storage=sqlite_url)
     with sqlite3.connect(tmp_path / "c.db") as con:
-        con.execute("UPDATE caviar_meta SET value='1' WHERE key='schema_version'")
+        con.execute("UPDATE caviar_meta SET value=? WHERE key='schema_version'",
+                    (str(SCHEMA_VERSION),))
     con.close()
     assert_kept(sqlite_url, params)
 

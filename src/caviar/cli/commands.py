@@ -7,8 +7,10 @@ from typing import Any
 
 import click
 
+from caviar.cli import db_commands
 from caviar.cli.options import run_options, storage_option
 from caviar.cli.show import best_text, console, studies_table, trials_table
+from caviar.cli.viz_commands import ALL as VIZ_COMMANDS
 from caviar.errors import UsageError
 
 
@@ -215,3 +217,5 @@ def advise(study_name: str, storage: str, top: int) -> None:
 
 
 ALL = [tune, worker, demo, studies, trials, best, export, advise]
+ALL += VIZ_COMMANDS  # report, plot, dashboard (caviar.cli.viz_commands)
+ALL += [db_commands.db]  # caviar db version|upgrade URL

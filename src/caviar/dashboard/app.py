@@ -209,21 +209,35 @@ def create_app(storage: Storage, *, allow_control: bool = False,
         Route("/api/trials", trials), Route("/api/figures", figs), Route("/api/trial", trial),
         Route("/api/control", control, methods=["POST"]),
     ]
-    middleware = [Middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts)] \
-        if allowed_hosts else []
+    middleware = [Middleware(SecurityHeaders)]
+    if allowed_hosts:
+        middleware.append(Middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts))
     app = Starlette(routes=routes, middleware=middleware)
-
-    @app.middleware("http")
-    async def headers(request: Request, call_next: Any) -> Response:
-        resp: Response = await call_next(request)
-        resp.headers["Content-Security-Policy"] = CSP
-        resp.headers["X-Content-Type-Options"] = "nosniff"
-        resp.headers["Referrer-Policy"] = "no-referrer"
-        resp.headers["Cache-Control"] = "no-store"
-        return resp
-
     app.state.dashboard = dash
     return app
+
+
+class SecurityHeaders:
+    """Pure ASGI middleware: CSP and friends on every response."""
+
+    HEADERS = [(b"content-security-policy", CSP.encode()), (b"x-content-type-options", b"nosniff"),
+               (b"referrer-policy", b"no-referrer"), (b"cache-control", b"no-store"),
+               (b"x-frame-options", b"DENY")]
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def wrapped(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), *self.HEADERS]}
+            await send(message)
+
+        await self.app(scope, receive, wrapped)
 
 
 def _num(v: Any) -> Any:

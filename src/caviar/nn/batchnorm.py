@@ -5,8 +5,8 @@ Conventions (see docs/nn.md):
 * Training normalises with the per-feature batch mean and the *biased* batch variance:
   ``x_hat = (x - mu) / sqrt(var + eps)``, ``y = gamma * x_hat + beta``.
 * Test time uses exponentially weighted averages across mini-batches, written with the lecture's
-  ``bn_beta``: ``v = bn_beta * v + (1 - bn_beta) * x`` (default 0.9). PyTorch writes the same average
-  with ``momentum = 1 - bn_beta``.
+  ``bn_beta``: ``v = bn_beta * v + (1 - bn_beta) * x`` (default 0.9). PyTorch writes the same
+  average with ``momentum = 1 - bn_beta``.
 * The running variance stores the average of the *unbiased* batch variance ``var * B / (B - 1)``,
   as PyTorch does, so this layer and ``torch.nn.BatchNorm1d(momentum=1 - bn_beta)`` agree to
   float64 precision in train and eval mode, running statistics included.
@@ -35,8 +35,15 @@ class BNCache(NamedTuple):
     var: Tensor  # biased batch variance
 
 
-def batch_norm_train(x: Tensor, gamma: Tensor, beta: Tensor, eps: float | Tensor, *,
-                     ws: Workspace | None = None, key: Hashable = None) -> tuple[Tensor, BNCache]:
+def batch_norm_train(
+    x: Tensor,
+    gamma: Tensor,
+    beta: Tensor,
+    eps: float | Tensor,
+    *,
+    ws: Workspace | None = None,
+    key: Hashable = None,
+) -> tuple[Tensor, BNCache]:
     """Normalise with batch statistics; returns the output and what the backward pass needs.
 
     With a workspace ``ws`` every intermediate is written into buffers keyed by ``key`` (reused
@@ -61,9 +68,14 @@ def batch_norm_train(x: Tensor, gamma: Tensor, beta: Tensor, eps: float | Tensor
 
 
 @torch.no_grad()
-def batch_norm_backward(grad_out: Tensor, cache: BNCache, gamma: Tensor, *,
-                        ws: Workspace | None = None,
-                        key: Hashable = None) -> tuple[Tensor, Tensor, Tensor]:
+def batch_norm_backward(
+    grad_out: Tensor,
+    cache: BNCache,
+    gamma: Tensor,
+    *,
+    ws: Workspace | None = None,
+    key: Hashable = None,
+) -> tuple[Tensor, Tensor, Tensor]:
     """Closed-form backward: returns (grad_x, grad_gamma, grad_beta).
 
     ``dx = gamma * inv_std * (dy - mean(dy) - x_hat * mean(dy * x_hat))``, evaluated as
@@ -77,19 +89,26 @@ def batch_norm_backward(grad_out: Tensor, cache: BNCache, gamma: Tensor, *,
     grad_gamma = torch.sum(prod, dim=-2, keepdim=True, out=buffer(ws, (key, "g_gamma"), stat, x))
     k1 = gamma * cache.inv_std
     k = k1 / -x.shape[-2]
-    grad_x = torch.addcmul(grad_beta * k, cache.x_hat, grad_gamma * k,
-                           out=buffer(ws, (key, "g_x"), x.shape, x)).addcmul_(x, k1)
+    grad_x = torch.addcmul(
+        grad_beta * k, cache.x_hat, grad_gamma * k, out=buffer(ws, (key, "g_x"), x.shape, x)
+    ).addcmul_(x, k1)
     return grad_x, grad_gamma, grad_beta
 
 
-def batch_norm_eval(x: Tensor, mean: Tensor, var: Tensor, gamma: Tensor, beta: Tensor,
-                    eps: float | Tensor) -> Tensor:
+def batch_norm_eval(
+    x: Tensor, mean: Tensor, var: Tensor, gamma: Tensor, beta: Tensor, eps: float | Tensor
+) -> Tensor:
     """Normalise with stored statistics (running averages or population statistics)."""
     return (x - mean) * torch.rsqrt(var + eps) * gamma + beta
 
 
-def update_running(running_mean: Tensor, running_var: Tensor, cache: BNCache, batch_size: int,
-                   bn_beta: float | Tensor) -> None:
+def update_running(
+    running_mean: Tensor,
+    running_var: Tensor,
+    cache: BNCache,
+    batch_size: int,
+    bn_beta: float | Tensor,
+) -> None:
     """In place: ``v = bn_beta * v + (1 - bn_beta) * x`` for the mean and the unbiased variance."""
     unbiased = cache.var * (batch_size / (batch_size - 1))
     running_mean.mul_(bn_beta).add_(cache.mean.squeeze(-2) * (1 - bn_beta))
@@ -110,11 +129,20 @@ class BatchNorm(torch.nn.Module):
     running_var, num_batches_tracked), so weights move freely between the two.
     """
 
-    def __init__(self, num_features: int, *, bn_beta: float = 0.9, eps: float = 1e-5,
-                 dtype: torch.dtype | None = None, device: torch.device | str | None = None) -> None:
+    def __init__(
+        self,
+        num_features: int,
+        *,
+        bn_beta: float = 0.9,
+        eps: float = 1e-5,
+        dtype: torch.dtype | None = None,
+        device: torch.device | str | None = None,
+    ) -> None:
         super().__init__()
         if num_features < 1:
-            raise ValueError(f"num_features: must be >= 1, got {num_features}; use a positive width")
+            raise ValueError(
+                f"num_features: must be >= 1, got {num_features}; use a positive width"
+            )
         if not 0.0 <= bn_beta < 1.0:
             raise ValueError(f"bn_beta: must be in [0, 1), got {bn_beta}; use e.g. 0.9")
         if not eps > 0.0:
@@ -126,7 +154,9 @@ class BatchNorm(torch.nn.Module):
         self.bias = torch.nn.Parameter(torch.zeros(num_features, **kw))  # type: ignore[arg-type]
         self.register_buffer("running_mean", torch.zeros(num_features, **kw))  # type: ignore[arg-type]
         self.register_buffer("running_var", torch.ones(num_features, **kw))  # type: ignore[arg-type]
-        self.register_buffer("num_batches_tracked", torch.tensor(0, dtype=torch.long, device=device))
+        self.register_buffer(
+            "num_batches_tracked", torch.tensor(0, dtype=torch.long, device=device)
+        )
 
     @property
     def momentum(self) -> float:
@@ -135,11 +165,13 @@ class BatchNorm(torch.nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         if not self.training:
-            return batch_norm_eval(x, self.running_mean, self.running_var, self.weight, self.bias,
-                                   self.eps)
+            return batch_norm_eval(
+                x, self.running_mean, self.running_var, self.weight, self.bias, self.eps
+            )
         if x.shape[-2] < 2:
-            raise ValueError(f"batch size: must be >= 2 in training, got {x.shape[-2]}; "
-                             "use larger mini-batches")
+            raise ValueError(
+                f"batch size: must be >= 2 in training, got {x.shape[-2]}; use larger mini-batches"
+            )
         y, cache = batch_norm_train(x, self.weight, self.bias, self.eps)
         with torch.no_grad():
             update_running(self.running_mean, self.running_var, cache, x.shape[-2], self.bn_beta)

@@ -124,52 +124,90 @@ def _positive(name: str, value: Any, example: str) -> float:
 
 def _choice(name: str, value: Any, allowed: tuple[str, ...]) -> str:
     if not isinstance(value, str) or value.lower() not in allowed:
-        raise ConfigError(rule(name, f"be one of {', '.join(allowed)}", value,
-                               f"pick one of {list(allowed)}"))
+        raise ConfigError(
+            rule(name, f"be one of {', '.join(allowed)}", value, f"pick one of {list(allowed)}")
+        )
     return value.lower()
 
 
 def _widths(raw: Mapping[str, Any]) -> tuple[int, ...]:
     if raw.get("widths") is not None:
         if raw.get("hidden") is not None:
-            raise ConfigError(rule("widths", "not be combined with hidden", raw["widths"],
-                                   "give either widths=[...] or hidden and depth"))
+            raise ConfigError(
+                rule(
+                    "widths",
+                    "not be combined with hidden",
+                    raw["widths"],
+                    "give either widths=[...] or hidden and depth",
+                )
+            )
         widths = raw["widths"]
         if isinstance(widths, int | str) or not hasattr(widths, "__iter__"):
-            raise ConfigError(rule("widths", "be a list of layer widths", widths,
-                                   "use e.g. widths=[64, 32]"))
+            raise ConfigError(
+                rule("widths", "be a list of layer widths", widths, "use e.g. widths=[64, 32]")
+            )
         out = tuple(_integer("widths", w, 1, "every hidden width must be >= 1") for w in widths)
         if raw.get("depth") is not None and raw["depth"] != len(out):
-            raise ConfigError(rule("depth", f"equal len(widths)={len(out)}", raw["depth"],
-                                   "drop depth or make it match widths"))
+            raise ConfigError(
+                rule(
+                    "depth",
+                    f"equal len(widths)={len(out)}",
+                    raw["depth"],
+                    "drop depth or make it match widths",
+                )
+            )
         return out
-    hidden = _integer("hidden", raw.get("hidden", DEFAULTS["hidden"]), 1,
-                      "use a positive width such as 64")
-    depth = _integer("depth", raw.get("depth", DEFAULTS["depth"]), 0,
-                     "use 0 (softmax regression) or more hidden layers")
+    hidden = _integer(
+        "hidden", raw.get("hidden", DEFAULTS["hidden"]), 1, "use a positive width such as 64"
+    )
+    depth = _integer(
+        "depth",
+        raw.get("depth", DEFAULTS["depth"]),
+        0,
+        "use 0 (softmax regression) or more hidden layers",
+    )
     return (hidden,) * depth
 
 
 def parse_config(raw: Mapping[str, Any]) -> MemberConfig:
     """Fill defaults and validate; raises :class:`ConfigError` naming the first bad key."""
     if not isinstance(raw, Mapping):
-        raise ConfigError(rule("config", "be a dict of hyperparameters", raw,
-                               "pass e.g. {'lr': 1e-3}"))
+        raise ConfigError(
+            rule("config", "be a dict of hyperparameters", raw, "pass e.g. {'lr': 1e-3}")
+        )
     unknown = sorted(set(raw) - set(ALLOWED_KEYS))
     if unknown:
-        raise ConfigError(rule(f"config key {unknown[0]!r}", "be one of the known keys", unknown[0],
-                               f"use only {', '.join(ALLOWED_KEYS)}"))
+        raise ConfigError(
+            rule(
+                f"config key {unknown[0]!r}",
+                "be one of the known keys",
+                unknown[0],
+                f"use only {', '.join(ALLOWED_KEYS)}",
+            )
+        )
     c = {**DEFAULTS, **raw}
     lr = _positive("lr", c["lr"], "1e-3")
     lr_decay = _choice("lr_decay", c["lr_decay"], LR_DECAYS)
     rate = DEFAULT_DECAY_RATE[lr_decay] if c["decay_rate"] is None else c["decay_rate"]
     decay_rate = _number("decay_rate", rate)
     if lr_decay == "inverse" and decay_rate < 0:
-        raise ConfigError(rule("decay_rate", "be >= 0 for lr_decay='inverse'", rate,
-                               "use e.g. 1.0 (lr / (1 + rate * epoch))"))
+        raise ConfigError(
+            rule(
+                "decay_rate",
+                "be >= 0 for lr_decay='inverse'",
+                rate,
+                "use e.g. 1.0 (lr / (1 + rate * epoch))",
+            )
+        )
     if lr_decay in ("exponential", "step") and not 0 < decay_rate <= 1:
-        raise ConfigError(rule("decay_rate", f"be in (0, 1] for lr_decay={lr_decay!r}", rate,
-                               "use a multiplier such as 0.95"))
+        raise ConfigError(
+            rule(
+                "decay_rate",
+                f"be in (0, 1] for lr_decay={lr_decay!r}",
+                rate,
+                "use a multiplier such as 0.95",
+            )
+        )
     batch_norm = c["batch_norm"]
     if not isinstance(batch_norm, bool):
         raise ConfigError(rule("batch_norm", "be True or False", batch_norm, "pass a bool"))
@@ -191,8 +229,12 @@ def parse_config(raw: Mapping[str, Any]) -> MemberConfig:
         bn_beta=_beta("bn_beta", c["bn_beta"], "0.9"),
         bn_eps=_positive("bn_eps", c["bn_eps"], "1e-5"),
         bn_stats=_choice("bn_stats", c["bn_stats"], BN_STATS),
-        batch_size=_integer("batch_size", c["batch_size"],
-                            2 if batch_norm else 1, "use a mini-batch size such as 64"),
+        batch_size=_integer(
+            "batch_size",
+            c["batch_size"],
+            2 if batch_norm else 1,
+            "use a mini-batch size such as 64",
+        ),
         epochs=_integer("epochs", c["epochs"], 1, "train for at least one epoch"),
         seed=_integer("seed", seed, 0, "use a non-negative integer seed"),
     )
@@ -213,8 +255,9 @@ def optimizer_key(cfg: MemberConfig) -> int:
 def parse_configs(raws: list[Mapping[str, Any]]) -> list[MemberConfig]:
     """Validate every config; the message names the member index of the first bad one."""
     if len(raws) == 0:
-        raise ConfigError(rule("configs", "hold at least one config", raws,
-                               "pass a list of hyperparameter dicts"))
+        raise ConfigError(
+            rule("configs", "hold at least one config", raws, "pass a list of hyperparameter dicts")
+        )
     out = []
     for i, raw in enumerate(raws):
         try:

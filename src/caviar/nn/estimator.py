@@ -28,15 +28,34 @@ DTYPES = {"float32": torch.float32, "float64": torch.float64}
 class MLPClassifier(ClassifierMixin, BaseEstimator):
     """Multi-layer perceptron with batch norm and a softmax head, trained by caviar.nn."""
 
-    def __init__(self, *, lr: float = 1e-3, optimizer: str = "adam", beta1: float = 0.9,
-                 beta2: float = 0.999, eps: float = 1e-8, momentum: float = 0.9,
-                 weight_decay: float = 0.0, lr_decay: str = "none",
-                 decay_rate: float | None = None, decay_steps: int = 10, hidden: int = 64,
-                 depth: int = 2, widths: list[int] | None = None, activation: str = "relu",
-                 batch_norm: bool = True, bn_beta: float = 0.9, bn_eps: float = 1e-5,
-                 bn_stats: str = "running", batch_size: int = 64, epochs: int = 20,
-                 seed: int = 0, dtype: str = "float32", device: str = "cpu",
-                 threads: int | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        lr: float = 1e-3,
+        optimizer: str = "adam",
+        beta1: float = 0.9,
+        beta2: float = 0.999,
+        eps: float = 1e-8,
+        momentum: float = 0.9,
+        weight_decay: float = 0.0,
+        lr_decay: str = "none",
+        decay_rate: float | None = None,
+        decay_steps: int = 10,
+        hidden: int = 64,
+        depth: int = 2,
+        widths: list[int] | None = None,
+        activation: str = "relu",
+        batch_norm: bool = True,
+        bn_beta: float = 0.9,
+        bn_eps: float = 1e-5,
+        bn_stats: str = "running",
+        batch_size: int = 64,
+        epochs: int = 20,
+        seed: int = 0,
+        dtype: str = "float32",
+        device: str = "cpu",
+        threads: int | None = None,
+    ) -> None:
         self.lr = lr
         self.optimizer = optimizer
         self.beta1 = beta1
@@ -77,23 +96,37 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
     def fit(self, X: Any, y: Any) -> MLPClassifier:
         config = parse_config(self._config())  # bad hyperparameters fail before any work
         if self.dtype not in DTYPES:
-            raise ValueError(f"dtype: must be one of {list(DTYPES)}, got {self.dtype!r}; "
-                             "use 'float32'")
+            raise ValueError(
+                f"dtype: must be one of {list(DTYPES)}, got {self.dtype!r}; use 'float32'"
+            )
         X, y = validate_data(self, X, y, ensure_min_samples=2, dtype=np.float64)
         check_classification_targets(y)
         self.classes_, y_enc = np.unique(y, return_inverse=True)
         if len(self.classes_) < 2:
-            raise ValueError(f"y: must hold at least 2 classes, got {len(self.classes_)} class; "
-                             "pass labeled data of two or more classes")
+            raise ValueError(
+                f"y: must hold at least 2 classes, got {len(self.classes_)} class; "
+                "pass labeled data of two or more classes"
+            )
         self.mean_ = X.mean(axis=0)
         scale = X.std(axis=0)
         self.scale_ = np.where(scale > 0, scale, 1.0)
         Xs = (X - self.mean_) / self.scale_
         empty = np.empty((0, X.shape[1]))
-        data = Dataset(Xs, y_enc.astype(np.int64), empty, np.empty(0, dtype=np.int64),
-                       len(self.classes_), "fit")
-        result = train_population([self._config()], data, device=self.device,
-                                  dtype=DTYPES[self.dtype], threads=self.threads)
+        data = Dataset(
+            Xs,
+            y_enc.astype(np.int64),
+            empty,
+            np.empty(0, dtype=np.int64),
+            len(self.classes_),
+            "fit",
+        )
+        result = train_population(
+            [self._config()],
+            data,
+            device=self.device,
+            dtype=DTYPES[self.dtype],
+            threads=self.threads,
+        )
         member = result.members[0]
         if member.state == "failed":
             raise TrainingError(member.error or "training failed")

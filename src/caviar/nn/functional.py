@@ -51,7 +51,9 @@ def activation(name: str) -> Callable[[Tensor], Tensor]:
     return {"relu": torch.relu, "tanh": torch.tanh, "sigmoid": torch.sigmoid}[name]
 
 
-def activation_grad(name: str, out: Tensor, grad_out: Tensor, result: Tensor | None = None) -> Tensor:
+def activation_grad(
+    name: str, out: Tensor, grad_out: Tensor, result: Tensor | None = None
+) -> Tensor:
     """Backpropagate ``grad_out`` through an activation, given the activation's *output*.
 
     relu: ``g * (a > 0)``; tanh: ``g * (1 - a^2)``; sigmoid: ``g * a * (1 - a)``. Written into

@@ -68,13 +68,18 @@ class SubPopulation:
         self.segments = [(seg.offset, seg.size) for seg in lay.weights]
         self.segments.append((lay.n_weights, lay.n_params - lay.n_weights))
         rows = np.stack([lay.pack(c, initial_state_dict(c, d, k)) for c in cfgs])
-        storage = np.concatenate([rows[:, a:a + n].ravel() for a, n in self.segments])
+        storage = np.concatenate([rows[:, a : a + n].ravel() for a, n in self.segments])
         self.w = torch.tensor(storage, dtype=self.dtype, device=self.device)
         self.g = torch.zeros_like(self.w)
         self.opt = PopulationOptimizer(cfgs, self.w.numel(), self.dtype, self.device)
         p = len(cfgs)
-        self.running = [(torch.zeros(p, h, dtype=self.dtype, device=self.device),
-                         torch.ones(p, h, dtype=self.dtype, device=self.device)) for h in widths]
+        self.running = [
+            (
+                torch.zeros(p, h, dtype=self.dtype, device=self.device),
+                torch.ones(p, h, dtype=self.dtype, device=self.device),
+            )
+            for h in widths
+        ]
         self.pop_stats: list[tuple[Tensor, Tensor]] | None = None
         self.ids, self.cfgs = list(ids), list(cfgs)
         self.rngs = [order_rng(c.seed) for c in cfgs]
@@ -102,7 +107,7 @@ class SubPopulation:
         """Segment ``index`` of a segment-major storage as a contiguous ``[P, k]`` view."""
         p = len(self.ids)
         a, n = self.segments[index]
-        return buf[p * a:p * (a + n)].view(p, n)
+        return buf[p * a : p * (a + n)].view(p, n)
 
     def _views(self) -> None:
         """Weights ``[P, in, out]`` (contiguous, so bmm writes gradients in place) and vectors
@@ -115,28 +120,41 @@ class SubPopulation:
 
         def vec(buf: Tensor, off: int, h: int) -> Tensor:
             off -= lay.n_weights
-            return self._segment(buf, last)[:, off:off + h].view(p, 1, h)
+            return self._segment(buf, last)[:, off : off + h].view(p, 1, h)
 
         self.W, self.gW = mats(self.w), mats(self.g)
         self.V: list[tuple[Tensor, Tensor | None]] = []
         self.gV: list[tuple[Tensor, Tensor | None]] = []
         for first, second in lay.vectors:
             h = first.shape[0]
-            self.V.append((vec(self.w, first.offset, h),
-                           vec(self.w, second.offset, h) if second else None))
-            self.gV.append((vec(self.g, first.offset, h),
-                            vec(self.g, second.offset, h) if second else None))
+            self.V.append(
+                (vec(self.w, first.offset, h), vec(self.w, second.offset, h) if second else None)
+            )
+            self.gV.append(
+                (vec(self.g, first.offset, h), vec(self.g, second.offset, h) if second else None)
+            )
         k = lay.out_bias.shape[0]
         self.out_b = vec(self.w, lay.out_bias.offset, k)
         self.g_out_b = vec(self.g, lay.out_bias.offset, k)
         self.opt_segments = [
-            (self._segment(self.w, i), self._segment(self.g, i), self._segment(self.opt.m, i),
-             self._segment(self.opt.s, i), self._segment(self.opt.scratch, i), i < last)
-            for i in range(len(self.segments))]
+            (
+                self._segment(self.w, i),
+                self._segment(self.g, i),
+                self._segment(self.opt.m, i),
+                self._segment(self.opt.s, i),
+                self._segment(self.opt.scratch, i),
+                i < last,
+            )
+            for i in range(len(self.segments))
+        ]
 
     def _compact(self, buf: Tensor, rows: Tensor) -> Tensor:
-        return torch.cat([self._segment(buf, i).index_select(0, rows).reshape(-1)
-                          for i in range(len(self.segments))])
+        return torch.cat(
+            [
+                self._segment(buf, i).index_select(0, rows).reshape(-1)
+                for i in range(len(self.segments))
+            ]
+        )
 
     def member_row(self, row: int) -> Tensor:
         """Member at local ``row`` as one member-major parameter vector (layout.unpack's input)."""
@@ -159,15 +177,17 @@ class SubPopulation:
         self.opt.keep(m, v, self.cfgs)
         self.running = [(m.index_select(0, rows), v.index_select(0, rows)) for m, v in self.running]
         if self.pop_stats is not None:
-            self.pop_stats = [(m.index_select(0, rows), v.index_select(0, rows))
-                              for m, v in self.pop_stats]
+            self.pop_stats = [
+                (m.index_select(0, rows), v.index_select(0, rows)) for m, v in self.pop_stats
+            ]
         self._refresh()
 
     def state_dict(self, row: int) -> dict[str, Tensor]:
         """Member at local ``row`` as a torch-layout state dict (CPU tensors)."""
         stats = self.pop_stats if self.population_stats and self.pop_stats else self.running
-        return self.layout.unpack(self.cfgs[row], self.member_row(row),
-                                  [(m[row], v[row]) for m, v in stats], self.steps)
+        return self.layout.unpack(
+            self.cfgs[row], self.member_row(row), [(m[row], v[row]) for m, v in stats], self.steps
+        )
 
     # ---------------------------------------------------------------- training
     def train_epoch(self, epoch: int) -> Tensor:
@@ -246,14 +266,17 @@ class SubPopulation:
         w_next = self.W[-1]
         for layer in reversed(range(self.depth)):
             h = self.layout.sizes[layer + 1]
-            da = torch.bmm(upstream, w_next.transpose(1, 2), out=ws.get(("da", layer), (p, batch, h)))
+            da = torch.bmm(
+                upstream, w_next.transpose(1, 2), out=ws.get(("da", layer), (p, batch, h))
+            )
             dz = activation_grad(self.act, acts[layer + 1], da, ws.get("dz", (p, batch, h)))
             first, _ = self.V[layer]
             g_first, g_second = self.gV[layer]
             if self.bn:
                 assert g_second is not None
-                dz, g_gamma, g_beta = batch_norm_backward(dz, caches[layer], first, ws=ws,
-                                                          key=layer)
+                dz, g_gamma, g_beta = batch_norm_backward(
+                    dz, caches[layer], first, ws=ws, key=layer
+                )
                 g_first.copy_(g_gamma)
                 g_second.copy_(g_beta)
             else:
@@ -287,8 +310,9 @@ class SubPopulation:
                 out[layer].append((mean, var))
                 first, second = self.V[layer]
                 assert second is not None
-                z = batch_norm_eval(z, mean[:, None], var[:, None], first[sl], second[sl],
-                                    self.bn_eps[sl])
+                z = batch_norm_eval(
+                    z, mean[:, None], var[:, None], first[sl], second[sl], self.bn_eps[sl]
+                )
                 a = activation(self.act)(z)
                 mask = self.masks[layer]
                 if mask is not None:
@@ -306,8 +330,9 @@ class SubPopulation:
             if self.bn:
                 assert second is not None and stats is not None
                 mean, var = stats[layer]
-                z = batch_norm_eval(z, mean[sl, None], var[sl, None], first[sl], second[sl],
-                                    self.bn_eps[sl])
+                z = batch_norm_eval(
+                    z, mean[sl, None], var[sl, None], first[sl], second[sl], self.bn_eps[sl]
+                )
             else:
                 z = z + first[sl]
             a = activation(self.act)(z)

@@ -44,8 +44,9 @@ def sequential_keys(cfg: MemberConfig) -> list[tuple[str, int]]:
     return out
 
 
-def initial_state_dict(cfg: MemberConfig, n_features: int, n_classes: int,
-                       dtype: torch.dtype = torch.float64) -> dict[str, torch.Tensor]:
+def initial_state_dict(
+    cfg: MemberConfig, n_features: int, n_classes: int, dtype: torch.dtype = torch.float64
+) -> dict[str, torch.Tensor]:
     """The member's initial weights as a state dict for ``reference.reference_module``.
 
     Linear layers draw weight ``[out, in]`` then bias from ``U(-1/sqrt(in), 1/sqrt(in))``
@@ -69,7 +70,9 @@ def initial_state_dict(cfg: MemberConfig, n_features: int, n_classes: int,
         w = rng.uniform(-bound, bound, size=(fan_out, fan_in))
         state[f"{i}.weight"] = torch.from_numpy(w).to(dtype)
         if layer == len(cfg.widths) or not cfg.batch_norm:
-            state[f"{i}.bias"] = torch.from_numpy(rng.uniform(-bound, bound, size=fan_out)).to(dtype)
+            state[f"{i}.bias"] = torch.from_numpy(rng.uniform(-bound, bound, size=fan_out)).to(
+                dtype
+            )
         layer += 1
     return state
 
@@ -87,8 +90,9 @@ class Segment:
 class Layout:
     """Offsets of every parameter of a sub-population's members in a flat ``[P, N]`` buffer."""
 
-    def __init__(self, n_features: int, widths: tuple[int, ...], n_classes: int,
-                 batch_norm: bool) -> None:
+    def __init__(
+        self, n_features: int, widths: tuple[int, ...], n_classes: int, batch_norm: bool
+    ) -> None:
         self.sizes = [n_features, *widths, n_classes]
         self.depth = len(widths)
         self.batch_norm = batch_norm
@@ -120,23 +124,28 @@ class Layout:
         for layer, i in enumerate(linears):
             w = state[f"{i}.weight"].detach().double().numpy().T  # [in, out]
             seg = self.weights[layer]
-            block = row[seg.offset:seg.offset + seg.size].reshape(seg.shape)
+            block = row[seg.offset : seg.offset + seg.size].reshape(seg.shape)
             block[: w.shape[0], : w.shape[1]] = w
             if layer < self.depth and not self.batch_norm:
                 b = state[f"{i}.bias"].detach().double().numpy()
-                row[self.vectors[layer][0].offset:][: b.size] = b
+                row[self.vectors[layer][0].offset :][: b.size] = b
         for layer, i in enumerate(bns):
             gamma_seg, beta_seg = self.vectors[layer]
             g = state[f"{i}.weight"].detach().double().numpy()
-            row[gamma_seg.offset:][: g.size] = g
+            row[gamma_seg.offset :][: g.size] = g
             assert beta_seg is not None
-            row[beta_seg.offset:][: g.size] = state[f"{i}.bias"].detach().double().numpy()
+            row[beta_seg.offset :][: g.size] = state[f"{i}.bias"].detach().double().numpy()
         b = state[f"{linears[-1]}.bias"].detach().double().numpy()
-        row[self.out_bias.offset:][: b.size] = b
+        row[self.out_bias.offset :][: b.size] = b
         return row
 
-    def unpack(self, cfg: MemberConfig, row: torch.Tensor,
-               running: list[tuple[torch.Tensor, torch.Tensor]], steps: int) -> dict[str, torch.Tensor]:
+    def unpack(
+        self,
+        cfg: MemberConfig,
+        row: torch.Tensor,
+        running: list[tuple[torch.Tensor, torch.Tensor]],
+        steps: int,
+    ) -> dict[str, torch.Tensor]:
         """One member's flat row (+ its running statistics) -> a torch-layout state dict."""
         sizes = [self.sizes[0], *cfg.widths, self.sizes[-1]]
         row = row.detach().cpu()
@@ -146,20 +155,20 @@ class Layout:
         bns = [i for kind, i in keys if kind == "bn"]
         for layer, i in enumerate(linears):
             seg = self.weights[layer]
-            w = row[seg.offset:seg.offset + seg.size].view(seg.shape)
+            w = row[seg.offset : seg.offset + seg.size].view(seg.shape)
             state[f"{i}.weight"] = w[: sizes[layer], : sizes[layer + 1]].T.clone()
             if layer < self.depth and not self.batch_norm:
                 off = self.vectors[layer][0].offset
-                state[f"{i}.bias"] = row[off:off + sizes[layer + 1]].clone()
+                state[f"{i}.bias"] = row[off : off + sizes[layer + 1]].clone()
         for layer, i in enumerate(bns):
             h = sizes[layer + 1]
             gamma_seg, beta_seg = self.vectors[layer]
             assert beta_seg is not None
-            state[f"{i}.weight"] = row[gamma_seg.offset:gamma_seg.offset + h].clone()
-            state[f"{i}.bias"] = row[beta_seg.offset:beta_seg.offset + h].clone()
+            state[f"{i}.weight"] = row[gamma_seg.offset : gamma_seg.offset + h].clone()
+            state[f"{i}.bias"] = row[beta_seg.offset : beta_seg.offset + h].clone()
             state[f"{i}.running_mean"] = running[layer][0].detach().cpu()[:h].clone()
             state[f"{i}.running_var"] = running[layer][1].detach().cpu()[:h].clone()
             state[f"{i}.num_batches_tracked"] = torch.tensor(steps)
         off = self.out_bias.offset
-        state[f"{linears[-1]}.bias"] = row[off:off + self.sizes[-1]].clone()
+        state[f"{linears[-1]}.bias"] = row[off : off + self.sizes[-1]].clone()
         return dict(sorted(state.items(), key=lambda kv: (int(kv[0].split(".")[0]), kv[0])))

@@ -56,8 +56,9 @@ class PopulationOptimizer:
     the weight-matrix segments only.
     """
 
-    def __init__(self, cfgs: Sequence[MemberConfig], size: int, dtype: torch.dtype,
-                 device: torch.device) -> None:
+    def __init__(
+        self, cfgs: Sequence[MemberConfig], size: int, dtype: torch.dtype, device: torch.device
+    ) -> None:
         self.cfgs = list(cfgs)
         self.dtype, self.device = dtype, device
         self.m = torch.zeros(size, dtype=dtype, device=device)
@@ -67,13 +68,18 @@ class PopulationOptimizer:
         self._refresh()
 
     def _column(self, values: Sequence[float]) -> Tensor:
-        return torch.tensor(np.asarray(values, dtype=np.float64).reshape(-1, 1), dtype=self.dtype,
-                            device=self.device)
+        return torch.tensor(
+            np.asarray(values, dtype=np.float64).reshape(-1, 1),
+            dtype=self.dtype,
+            device=self.device,
+        )
 
     def _refresh(self) -> None:
         cfgs = self.cfgs
-        beta1 = [c.beta1 if c.optimizer == "adam" else c.momentum if c.optimizer == "momentum"
-                 else 0.0 for c in cfgs]
+        beta1 = [
+            c.beta1 if c.optimizer == "adam" else c.momentum if c.optimizer == "momentum" else 0.0
+            for c in cfgs
+        ]
         beta2 = [c.beta2 if c.optimizer in ("adam", "rmsprop") else 0.0 for c in cfgs]
         self.omb1 = self._column([1.0 - b for b in beta1])
         self.omb2 = self._column([1.0 - b for b in beta2])
@@ -107,8 +113,13 @@ class PopulationOptimizer:
         return table(neg_step), table(1.0 / neg_step), table(1.0 / bc2)
 
     @torch.no_grad()
-    def step(self, segments: Sequence[tuple[Tensor, Tensor, Tensor, Tensor, Tensor, bool]],
-             neg_step: Tensor, inv_neg_step: Tensor, inv_bc2: Tensor) -> None:
+    def step(
+        self,
+        segments: Sequence[tuple[Tensor, Tensor, Tensor, Tensor, Tensor, bool]],
+        neg_step: Tensor,
+        inv_neg_step: Tensor,
+        inv_bc2: Tensor,
+    ) -> None:
         """One update of every member; ``segments`` holds (w, g, m, s, scratch, decays) ``[P, k]``
         views and the other arguments are this step's ``[P, 1]`` rows of :meth:`epoch_tables`.
 

@@ -33,33 +33,57 @@ def resolve_device(device: str | torch.device) -> torch.device:
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     dev = torch.device(device)
     if dev.type == "cuda" and not torch.cuda.is_available():
-        raise ConfigError(rule("device", "name an available device", str(device),
-                               "use device='cpu' or 'auto'"))
+        raise ConfigError(
+            rule("device", "name an available device", str(device), "use device='cpu' or 'auto'")
+        )
     return dev
 
 
 def group_key(cfg: MemberConfig) -> tuple[Any, ...]:
-    return (cfg.depth, cfg.batch_size, cfg.activation, cfg.batch_norm,
-            cfg.bn_stats if cfg.batch_norm else "running")
+    return (
+        cfg.depth,
+        cfg.batch_size,
+        cfg.activation,
+        cfg.batch_norm,
+        cfg.bn_stats if cfg.batch_norm else "running",
+    )
 
 
 def to_device(data: Dataset, dtype: torch.dtype, device: torch.device) -> DeviceData:
     if not isinstance(data, Dataset):
-        raise DataError(rule("data", "be a caviar.nn Dataset", type(data).__name__,
-                             "build one with load_dataset(...)"))
+        raise DataError(
+            rule(
+                "data",
+                "be a caviar.nn Dataset",
+                type(data).__name__,
+                "build one with load_dataset(...)",
+            )
+        )
     if len(data.X_train) < 2:
-        raise DataError(rule("data.X_train", "hold at least 2 examples", len(data.X_train),
-                             "pass more training data"))
+        raise DataError(
+            rule(
+                "data.X_train",
+                "hold at least 2 examples",
+                len(data.X_train),
+                "pass more training data",
+            )
+        )
 
     def t(a: Any, dt: torch.dtype) -> torch.Tensor:
         return torch.as_tensor(a).to(device=device, dtype=dt).contiguous()
 
-    return DeviceData(t(data.X_train, dtype), t(data.y_train, torch.long), t(data.X_val, dtype),
-                      t(data.y_val, torch.long), data.n_classes)
+    return DeviceData(
+        t(data.X_train, dtype),
+        t(data.y_train, torch.long),
+        t(data.X_val, dtype),
+        t(data.y_val, torch.long),
+        data.n_classes,
+    )
 
 
-def make_groups(cfgs: Sequence[MemberConfig], data: DeviceData,
-                max_group_size: int | None = None) -> list[SubPopulation]:
+def make_groups(
+    cfgs: Sequence[MemberConfig], data: DeviceData, max_group_size: int | None = None
+) -> list[SubPopulation]:
     buckets: dict[tuple[Any, ...], list[int]] = {}
     for i, c in enumerate(cfgs):
         buckets.setdefault(group_key(c), []).append(i)
@@ -68,15 +92,21 @@ def make_groups(cfgs: Sequence[MemberConfig], data: DeviceData,
         ids = sorted(ids, key=lambda i: optimizer_key(cfgs[i]))  # stable: keeps member order
         size = max_group_size or len(ids)
         for a in range(0, len(ids), size):
-            part = ids[a:a + size]
+            part = ids[a : a + size]
             groups.append(SubPopulation(part, [cfgs[i] for i in part], data))
     return groups
 
 
-def train_population(configs: Sequence[Mapping[str, Any]], data: Dataset, *,
-                     device: str | torch.device = "cpu", dtype: torch.dtype = torch.float32,
-                     on_epoch: OnEpoch | None = None, threads: int | None = None,
-                     max_group_size: int | None = None) -> PopulationResult:
+def train_population(
+    configs: Sequence[Mapping[str, Any]],
+    data: Dataset,
+    *,
+    device: str | torch.device = "cpu",
+    dtype: torch.dtype = torch.float32,
+    on_epoch: OnEpoch | None = None,
+    threads: int | None = None,
+    max_group_size: int | None = None,
+) -> PopulationResult:
     """Train every config in ``configs`` on ``data`` as one population; see the module doc.
 
     ``on_epoch(epoch, reports)`` runs after every epoch with the reports of the members that
@@ -85,8 +115,9 @@ def train_population(configs: Sequence[Mapping[str, Any]], data: Dataset, *,
     """
     cfgs = parse_configs(list(configs))
     if dtype not in (torch.float32, torch.float64, torch.float16, torch.bfloat16):
-        raise ConfigError(rule("dtype", "be a floating torch dtype", dtype,
-                               "use torch.float32 or torch.float64"))
+        raise ConfigError(
+            rule("dtype", "be a floating torch dtype", dtype, "use torch.float32 or torch.float64")
+        )
     dev = resolve_device(device)
     if threads is not None and threads < 1:
         raise ConfigError(rule("threads", "be >= 1", threads, "use e.g. 1 or 2"))
@@ -107,7 +138,9 @@ def train_population(configs: Sequence[Mapping[str, Any]], data: Dataset, *,
         torch.set_num_threads(old_threads)
 
 
-def _run(groups: list[SubPopulation], results: list[MemberResult], on_epoch: OnEpoch | None) -> None:
+def _run(
+    groups: list[SubPopulation], results: list[MemberResult], on_epoch: OnEpoch | None
+) -> None:
     epoch = 0
     while any(len(g) for g in groups):
         reports: list[EpochReport] = []
@@ -123,8 +156,10 @@ def _run(groups: list[SubPopulation], results: list[MemberResult], on_epoch: OnE
                 failed = not math.isfinite(t_loss)
                 if failed:
                     res.state = FAILED
-                    res.error = (f"member {member}: train loss must stay finite, got {t_loss} at "
-                                 f"epoch {epoch}; lower lr (now {res.config.lr:g}) or add batch norm")
+                    res.error = (
+                        f"member {member}: train loss must stay finite, got {t_loss} at "
+                        f"epoch {epoch}; lower lr (now {res.config.lr:g}) or add batch norm"
+                    )
                 alive = not failed and epoch + 1 < res.config.epochs
                 report = EpochReport(member, epoch, t_loss, v_loss, v_acc, alive)
                 res.history.append(report)

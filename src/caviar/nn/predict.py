@@ -25,7 +25,15 @@ def predict_logits(cfg: MemberConfig, state: dict[str, Tensor], x: Tensor) -> Te
             if not cfg.batch_norm:
                 a = act(a)
         else:
-            a = act(batch_norm_eval(a, state[f"{i}.running_mean"], state[f"{i}.running_var"],
-                                    state[f"{i}.weight"], state[f"{i}.bias"], cfg.bn_eps))
+            a = act(
+                batch_norm_eval(
+                    a,
+                    state[f"{i}.running_mean"],
+                    state[f"{i}.running_var"],
+                    state[f"{i}.weight"],
+                    state[f"{i}.bias"],
+                    cfg.bn_eps,
+                )
+            )
     i = keys[-1][1]
     return a @ state[f"{i}.weight"].T + state[f"{i}.bias"]

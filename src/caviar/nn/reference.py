@@ -26,8 +26,9 @@ from .group import batch_bounds
 from .layout import initial_state_dict, order_rng
 
 
-def reference_module(cfg: MemberConfig, n_features: int, n_classes: int,
-                     dtype: torch.dtype = torch.float64) -> torch.nn.Sequential:
+def reference_module(
+    cfg: MemberConfig, n_features: int, n_classes: int, dtype: torch.dtype = torch.float64
+) -> torch.nn.Sequential:
     """The member as plain ``torch.nn`` (Linear, BatchNorm1d, activation), initialised like it."""
     acts = {"relu": torch.nn.ReLU, "tanh": torch.nn.Tanh, "sigmoid": torch.nn.Sigmoid}
     layers: list[torch.nn.Module] = []
@@ -35,8 +36,9 @@ def reference_module(cfg: MemberConfig, n_features: int, n_classes: int,
     for h in cfg.widths:
         layers.append(torch.nn.Linear(prev, h, bias=not cfg.batch_norm, dtype=dtype))
         if cfg.batch_norm:
-            layers.append(torch.nn.BatchNorm1d(h, eps=cfg.bn_eps, momentum=1.0 - cfg.bn_beta,
-                                               dtype=dtype))
+            layers.append(
+                torch.nn.BatchNorm1d(h, eps=cfg.bn_eps, momentum=1.0 - cfg.bn_beta, dtype=dtype)
+            )
         layers.append(acts[cfg.activation]())
         prev = h
     layers.append(torch.nn.Linear(prev, n_classes, dtype=dtype))
@@ -50,8 +52,10 @@ def torch_optimizer(cfg: MemberConfig, model: torch.nn.Module) -> torch.optim.Op
     named = list(model.named_parameters())
     weights = [p for n, p in named if n.endswith("weight") and p.dim() == 2]
     others = [p for n, p in named if not (n.endswith("weight") and p.dim() == 2)]
-    groups = [{"params": weights, "weight_decay": cfg.weight_decay},
-              {"params": others, "weight_decay": 0.0}]
+    groups = [
+        {"params": weights, "weight_decay": cfg.weight_decay},
+        {"params": others, "weight_decay": 0.0},
+    ]
     if cfg.optimizer == "sgd":
         return torch.optim.SGD(groups, lr=cfg.lr)
     if cfg.optimizer == "momentum":
@@ -67,9 +71,13 @@ def torch_lr(cfg: MemberConfig, epoch: int) -> float:
     return cfg.lr_at(epoch) * scale
 
 
-def train_reference(raw: Mapping[str, Any], data: Dataset, *, dtype: torch.dtype = torch.float64,
-                    epochs: int | None = None
-                    ) -> tuple[torch.nn.Sequential, list[tuple[float, float, float]]]:
+def train_reference(
+    raw: Mapping[str, Any],
+    data: Dataset,
+    *,
+    dtype: torch.dtype = torch.float64,
+    epochs: int | None = None,
+) -> tuple[torch.nn.Sequential, list[tuple[float, float, float]]]:
     """Train one config alone with torch.nn and torch.optim: the same init and batch order as
     caviar's engine. Returns the model and per-epoch (train_loss, val_loss, val_accuracy)."""
     cfg = parse_config(raw)

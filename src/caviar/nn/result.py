@@ -89,6 +89,8 @@ class PopulationResult:
         """The member with the highest final validation accuracy among those not failed."""
         ok = [m for m in self.members if m.state != FAILED and not math.isnan(m.val_accuracy)]
         if not ok:
-            raise RuntimeError("population: no member finished with a validation accuracy; "
-                               "check the configs and the data")
+            raise RuntimeError(
+                "population: no member finished with a validation accuracy; "
+                "check the configs and the data"
+            )
         return max(ok, key=lambda m: m.val_accuracy)

@@ -32,8 +32,9 @@ class Workspace:
         self._buffers.clear()
 
 
-def buffer(ws: Workspace | None, key: Hashable, shape: tuple[int, ...] | torch.Size,
-           like: Tensor) -> Tensor:
+def buffer(
+    ws: Workspace | None, key: Hashable, shape: tuple[int, ...] | torch.Size, like: Tensor
+) -> Tensor:
     """``ws.get(key, shape)``, or a fresh tensor when there is no workspace."""
     if ws is None:
         return torch.empty(tuple(shape), dtype=like.dtype, device=like.device)

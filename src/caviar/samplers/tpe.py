@@ -32,6 +32,7 @@ from caviar.samplers.stream import Stream
 from caviar.space import Choice, Param, Space
 from caviar.trial_record import COMPLETE, MAXIMIZE, PRUNED, RUNNING, FrozenTrial
 
+_EXP: dict[str, Any] = {}
 _SQRT2PI = math.sqrt(2 * math.pi)
 F64 = np.ndarray[Any, np.dtype[np.float64]]
 
@@ -232,9 +233,10 @@ class TPESampler(Sampler):
         gen = rng.generator
         ks = [len(p.choices) if isinstance(p, Choice) else 0 for p in space.values()]
         lk = _kernels(good, ks, self.prior_weight)
-        x = _joint_sample(lk, ks, gen, self.n_ei_candidates, self.prior_weight)
-        score = _joint_logpdf(x, lk, ks) - _joint_logpdf(x, _kernels(bad, ks, self.prior_weight),
-                                                         ks)
+        gk = _kernels(bad, ks, self.prior_weight,
+                      _ramp_weights(bad.shape[0]) if _EXP.get("ramp", 1) else None)
+        x = _joint_sample(lk, ks, gen, self.n_ei_candidates)
+        score = _joint_logpdf(x, lk, ks) - _joint_logpdf(x, gk, ks)
         best = x[int(np.argmax(score))]
         out: dict[str, Any] = {}
         for j, (name, p) in enumerate(space.items()):
@@ -311,7 +313,15 @@ def _logpdf(x: F64, mix: Mixture) -> F64:
     return np.asarray(np.log(dens + 1e-300), dtype=np.float64)
 
 
-Kernels = tuple[F64, F64, F64, list[F64 | None]]
+Kernels = tuple[F64, F64, F64, F64, list[F64 | None]]
+
+
+def _ramp_weights(n: int) -> F64:
+    """Weights of ``n`` observations in trial order: the newest 25 weigh 1, older ones ramp
+    down linearly towards 1/n (Optuna's documented ``default_weights``)."""
+    if n < 25:
+        return np.ones(n)
+    return np.concatenate([np.linspace(1.0 / n, 1.0, n - 25), np.ones(25)])
 
 
 def _gap_sigmas(mus: F64, n_kernels: int) -> F64:
@@ -330,11 +340,22 @@ def _gap_sigmas(mus: F64, n_kernels: int) -> F64:
     return np.asarray(np.clip(sig, 1.0 / min(100, n_kernels + 1), 1.0), dtype=np.float64)
 
 
-def _kernels(u: F64, ks: list[int], prior_weight: float) -> Kernels:
-    """One kernel per row of ``u`` plus a prior kernel (centre 0.5, width 1 / uniform)."""
+def _kernels(u: F64, ks: list[int], prior_weight: float, weights: F64 | None = None) -> Kernels:
+    """One kernel per row of ``u`` plus a prior kernel (centre 0.5, width 1 / uniform).
+
+    Numeric axes share one bandwidth per axis, Scott-like: ``0.2 * n ** (-1 / (d + 4))``,
+    clipped from below by the magic clip ``1 / min(100, n + 2)`` (n kernels plus the prior)."""
     n, d = u.shape
     mu = np.vstack([u, np.full((1, d), 0.5)])
     sig = np.ones((n + 1, d))
+    if n:
+        if _EXP.get("bw", "scott") == "scott":
+            bw = _EXP.get("b0", 0.2) * n ** (-1.0 / (d + 4))
+            sig[:n] = min(max(bw, 1.0 / min(100, n + 2)), 1.0)
+        else:
+            for j, k in enumerate(ks):
+                if not k:
+                    sig[:n, j] = _gap_sigmas(u[:, j], n + 1)
     cat: list[F64 | None] = []
     for j, k in enumerate(ks):
         if k:
@@ -344,23 +365,19 @@ def _kernels(u: F64, ks: list[int], prior_weight: float) -> Kernels:
             cat.append(np.log(w / w.sum(axis=1, keepdims=True)))
         else:
             cat.append(None)
-            if n:
-                sig[:n, j] = _gap_sigmas(u[:, j], n + 1)
-    w = np.append(np.ones(n), prior_weight)
-    logw = np.log(w / w.sum())
+    w = np.append(np.ones(n) if weights is None else weights, prior_weight)
+    w = w / w.sum()
+    logw = np.log(w)
     # log of the truncation mass on [0, 1] of each (kernel, axis)
     logz = np.log(np.maximum(ndtr((1.0 - mu) / sig) - ndtr(-mu / sig), 1e-300))
-    return mu, sig, logw - np.sum(np.where(np.array(ks) == 0, logz + np.log(sig * _SQRT2PI), 0),
-                                 axis=1), cat
+    return mu, sig, w, logw - np.sum(np.where(np.array(ks) == 0,
+                                              logz + np.log(sig * _SQRT2PI), 0), axis=1), cat
 
 
-def _joint_sample(kern: Kernels, ks: list[int], gen: np.random.Generator, m: int,
-                  prior_weight: float = 1.0) -> F64:
-    mu, sig, _, cat = kern
+def _joint_sample(kern: Kernels, ks: list[int], gen: np.random.Generator, m: int) -> F64:
+    mu, sig, w, _, cat = kern
     n_k = mu.shape[0]
-    comp_w = np.append(np.ones(n_k - 1), prior_weight)
-    idx = np.minimum(np.searchsorted(np.cumsum(comp_w / comp_w.sum()),
-                                     gen.random(m) * (1 - 1e-12)), n_k - 1)
+    idx = np.minimum(np.searchsorted(np.cumsum(w), gen.random(m) * (1 - 1e-12)), n_k - 1)
     out = np.empty((m, len(ks)))
     for j, k in enumerate(ks):
         c = cat[j]
@@ -369,15 +386,19 @@ def _joint_sample(kern: Kernels, ks: list[int], gen: np.random.Generator, m: int
             r = gen.random(m)[:, None]
             out[:, j] = np.minimum((np.cumsum(p, axis=1) < r).sum(axis=1), k - 1)
         else:
-            mj, sj = mu[idx, j], sig[idx, j]
-            a, b = ndtr(-mj / sj), ndtr((1.0 - mj) / sj)
-            q = np.clip(a + gen.random(m) * (b - a), 1e-12, 1 - 1e-12)
-            out[:, j] = np.clip(mj + sj * ndtri(q), 0.0, 1.0)
+            out[:, j] = _truncnorm(mu[idx, j], sig[idx, j], gen.random(m))
     return out
 
 
+def _truncnorm(mu: F64, s: F64, q: F64) -> F64:
+    """Inverse-CDF draws from N(mu, s) truncated to [0, 1] (``q`` uniform in [0, 1))."""
+    a, b = ndtr(-mu / s), ndtr((1.0 - mu) / s)
+    p = np.clip(a + q * (b - a), 1e-300, 1 - 1e-16)
+    return np.asarray(np.clip(mu + s * ndtri(p), 0.0, 1.0), dtype=np.float64)
+
+
 def _joint_logpdf(x: F64, kern: Kernels, ks: list[int]) -> F64:
-    mu, sig, logc, cat = kern
+    mu, sig, _, logc, cat = kern
     acc = np.broadcast_to(logc, (x.shape[0], mu.shape[0])).copy()
     for j, _k in enumerate(ks):
         c = cat[j]

@@ -14,6 +14,15 @@ _URL_HELP = ("use 'memory', 'sqlite:///caviar.db' (a file, created if missing) o
              "'postgresql://user@host:5432/db'")
 
 
+def normalize_url(url: str) -> str:
+    """PostgreSQL URLs use the psycopg 3 driver."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
 def get_storage(url: str | Storage | None = None) -> Storage:
     """Open the storage a URL names (``None`` gives a new in-memory storage)."""
     if isinstance(url, Storage):
@@ -40,15 +49,11 @@ def get_storage(url: str | Storage | None = None) -> Storage:
     if re.match(r"postgres(ql)?(\+\w+)?://", url):
         from caviar.storage.sql import SQLStorage
 
-        if url.startswith("postgres://"):
-            url = "postgresql://" + url[len("postgres://"):]
-        if url.startswith("postgresql://"):
-            url = "postgresql+psycopg://" + url[len("postgresql://"):]
-        return SQLStorage(url)
+        return SQLStorage(normalize_url(url))
     raise StorageError(f"storage URL {url!r}: unknown scheme; {_URL_HELP}")
 
 
 __all__ = [
     "DEFAULT_URL", "SCHEMA_VERSION", "Event", "MemoryStorage", "Storage", "StudySummary",
-    "get_storage",
+    "get_storage", "normalize_url",
 ]

@@ -47,7 +47,7 @@ from typing import Any
 
 from caviar.trial_record import FrozenTrial, StudyRecord, TrialUpdate
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # v1: first release; v2: trials.parent_id (lineage)
 
 
 @dataclass(frozen=True)

@@ -158,6 +158,7 @@ class MemoryStorage(Storage):
                     u.user_attrs if u.user_attrs is not None else t.user_attrs,
                     u.system_attrs if u.system_attrs is not None else t.system_attrs,
                     u.error, t.worker, u.counted, t.created_at, now, t.heartbeat_at, d.seq,
+                    u.parent_id if u.parent_id is not None else t.parent_id,
                 )
                 if not u.counted:
                     d.counted -= 1

@@ -280,8 +280,10 @@ def combine(specs: Sequence[Spec], *, title: str, cols: int = 2) -> Spec:
         k = "" if i == 0 else str(i + 1)
         x0, y1 = c * (w + gap_x), 1 - r * (h + gap_y)
         lay = spec["layout"]
-        xa = dict(lay.get("xaxis", {}), domain=[x0, x0 + w], anchor=f"y{k}")
-        ya = dict(lay.get("yaxis", {}), domain=[y1 - h, y1], anchor=f"x{k}")
+        xa = dict(lay.get("xaxis", {}), domain=[max(0.0, x0), min(1.0, x0 + w)],
+                  anchor=f"y{k}")
+        ya = dict(lay.get("yaxis", {}), domain=[max(0.0, y1 - h), min(1.0, y1)],
+                  anchor=f"x{k}")
         layout[f"xaxis{k}"], layout[f"yaxis{k}"] = xa, ya
         layout["annotations"].append({"text": lay.get("title", {}).get("text", ""),
                                       "showarrow": False, "xref": "paper", "yref": "paper",

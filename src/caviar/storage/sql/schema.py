@@ -1,4 +1,6 @@
-"""The SQL schema, version 1. JSON lives in TEXT columns; nothing is ever pickled."""
+"""The SQL schema, version 2 (v1 plus ``caviar_trials.parent_id``; see migrations.py).
+
+JSON lives in TEXT columns; nothing is ever pickled."""
 
 from __future__ import annotations
 
@@ -54,10 +56,12 @@ trials = Table(
     Column("finished_at", Float, nullable=True),
     Column("heartbeat_at", Float, nullable=True),
     Column("seq", Integer, nullable=False),
+    Column("parent_id", Integer, nullable=True),     # v2: lineage (retry or branch of)
     UniqueConstraint("study_id", "number", name="uq_caviar_trial_number"),
 )
 Index("ix_caviar_trials_study_seq", trials.c.study_id, trials.c.seq)
 Index("ix_caviar_trials_study_state", trials.c.study_id, trials.c.state)
+Index("ix_caviar_trials_parent", trials.c.parent_id)
 
 reports = Table(
     "caviar_reports", metadata,

@@ -118,6 +118,11 @@ class SQLStorage(Storage):
             try:
                 names = {r[0] for r in con.execute(
                     "SELECT name FROM sqlite_master WHERE type = 'table'")}
+                version = None
+                if meta.name in names:
+                    row = con.execute(f"SELECT value FROM {meta.name} "
+                                      "WHERE key = 'schema_version'").fetchone()
+                    version = int(row[0]) if row else None
             finally:
                 con.close()
         except sqlite3.DatabaseError as e:
@@ -129,6 +134,8 @@ class SQLStorage(Storage):
                 f"storage {url!r}: is not a caviar database (it holds tables "
                 f"{sorted(names)[:5]} but no {meta.name}); point caviar at a new file or an "
                 "empty database")
+        if version is not None and version != SCHEMA_VERSION:
+            _check_version(url, version)  # before anything (WAL mode included) is written
 
     @contextmanager
     def _write(self) -> Iterator[Connection]:
@@ -174,15 +181,7 @@ class SQLStorage(Storage):
         with self._read() as conn:
             row = conn.execute(select(meta.c.value).where(meta.c.key == "schema_version")).first()
         version = int(row[0]) if row else 0
-        if version > SCHEMA_VERSION:
-            raise SchemaVersionError(
-                f"storage {where!r}: schema version {version} was written by a newer caviar; "
-                f"this caviar reads up to version {SCHEMA_VERSION}; upgrade caviar "
-                "(pip install -U caviar)"
-            )
-        if version < 1:
-            raise StorageError(f"storage {where!r}: has no schema version; it is not a caviar "
-                               "database or was damaged")
+        _check_version(where, version)
 
     @property
     def schema_version(self) -> int:
@@ -455,7 +454,8 @@ class SQLStorage(Storage):
             stale = [r[0] for r in cur.fetchall()]
             applied = self._finish(cur, [{
                 "tid": t, "state": FAIL, "value": None, "error": msg, "counted": 0,
-                "params": None, "user_attrs": None, "system_attrs": None} for t in stale])
+                "params": None, "user_attrs": None, "system_attrs": None, "parent_id": None}
+                for t in stale])
         return [t for t, ok in zip(stale, applied, strict=True) if ok]
 
     def get_trials(self, study_id: int, *, since: int = 0,
@@ -555,7 +555,8 @@ _SQL_FINISH = (
     "UPDATE caviar_trials SET state = :state, value = :value, error = :error, "
     "counted = :counted, finished_at = :now, seq = :seq, "
     "params = COALESCE(:params, params), user_attrs = COALESCE(:user_attrs, user_attrs), "
-    "system_attrs = COALESCE(:system_attrs, system_attrs) "
+    "system_attrs = COALESCE(:system_attrs, system_attrs), "
+    "parent_id = COALESCE(:parent_id, parent_id) "
     "WHERE id = :tid AND state = 'running'")
 _SQL_UNCOUNT = "UPDATE caviar_studies SET n_counted = n_counted - 1 WHERE id = :sid"
 _SQL_DELETE_REPORT = "DELETE FROM caviar_reports WHERE trial_id = :tid AND step = :step"
@@ -568,7 +569,7 @@ _SQL_STALE = (
     "SELECT id FROM caviar_trials WHERE study_id = :sid AND state = 'running' "
     "AND heartbeat_at < :limit")
 _TRIAL_COLS = ("id, study_id, number, state, value, params, user_attrs, system_attrs, error, "
-               "worker, counted, created_at, finished_at, heartbeat_at, seq")
+               "worker, counted, created_at, finished_at, heartbeat_at, seq, parent_id")
 _SQL_TRIALS = (f"SELECT {_TRIAL_COLS} FROM caviar_trials WHERE study_id = :sid "
                "AND seq > :since ORDER BY number")
 
@@ -580,17 +581,36 @@ def _update_rows(updates: Sequence[TrialUpdate]) -> list[dict[str, Any]]:
         "params": None if u.params is None else _dumps(u.params),
         "user_attrs": None if u.user_attrs is None else _dumps(u.user_attrs),
         "system_attrs": None if u.system_attrs is None else _dumps(u.system_attrs),
+        "parent_id": u.parent_id,
     } for u in updates]
 
 
 def _trial(r: Any) -> FrozenTrial:
     return FrozenTrial(r[0], r[1], r[2], r[3], r[4], _loads(r[5]), _loads(r[6]), _loads(r[7]),
-                       r[8], r[9], bool(r[10]), r[11], r[12], r[13], r[14])
+                       r[8], r[9], bool(r[10]), r[11], r[12], r[13], r[14], r[15])
 
 
 def _first_line(e: BaseException) -> str:
     s = str(getattr(e, "orig", None) or e)
     return s.splitlines()[0] if s else type(e).__name__
+
+
+def _check_version(where: str, version: int) -> None:
+    if version > SCHEMA_VERSION:
+        raise SchemaVersionError(
+            f"storage {where!r}: schema version {version} was written by a newer caviar; "
+            f"this caviar reads up to version {SCHEMA_VERSION}; upgrade caviar "
+            "(pip install -U caviar)"
+        )
+    if version < 1:
+        raise StorageError(f"storage {where!r}: has no schema version; it is not a caviar "
+                           "database or was damaged")
+    if version < SCHEMA_VERSION:
+        raise SchemaVersionError(
+            f"storage {where!r}: schema version {version} is older than this caviar's "
+            f"{SCHEMA_VERSION}; upgrade it in place with `caviar db upgrade {where}` "
+            "(nothing is lost; back the database up first if you like)")
+
 
 
 def _safe(url: str) -> str:

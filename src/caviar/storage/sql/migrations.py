@@ -1,0 +1,86 @@
+"""Schema migrations: ``caviar db upgrade URL`` brings an older caviar database up to date.
+
+Each step runs in one transaction and moves the version by one; a failed step leaves the
+database at the version before it. Opening an older database without upgrading is refused
+with a message naming this command, so nothing is ever written by a caviar that does not
+understand the schema.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import Connection, create_engine, inspect, text
+
+from caviar.errors import SchemaVersionError, StorageError
+from caviar.storage.base import SCHEMA_VERSION
+
+
+def _v1_to_v2(conn: Connection) -> None:
+    """v2 adds ``caviar_trials.parent_id`` (lineage of retries and branches), backfilled from
+    the ``retry_of_id`` that v1 kept in system_attrs."""
+    conn.execute(text("ALTER TABLE caviar_trials ADD COLUMN parent_id INTEGER"))
+    conn.execute(text("CREATE INDEX ix_caviar_trials_parent ON caviar_trials (parent_id)"))
+    rows = conn.execute(text("SELECT id, system_attrs FROM caviar_trials "
+                             "WHERE system_attrs LIKE '%retry_of_id%'")).all()
+    for tid, attrs in rows:
+        parent = json.loads(attrs).get("retry_of_id")
+        if parent is not None:
+            conn.execute(text("UPDATE caviar_trials SET parent_id = :p WHERE id = :id"),
+                         {"p": int(parent), "id": tid})
+
+
+STEPS: dict[int, Callable[[Connection], None]] = {1: _v1_to_v2}
+
+
+def _version(conn: Connection) -> int:
+    if "caviar_meta" not in inspect(conn).get_table_names():
+        raise StorageError("not a caviar database (no caviar_meta table); nothing to upgrade")
+    row = conn.execute(text("SELECT value FROM caviar_meta WHERE key = 'schema_version'")).first()
+    return int(row[0]) if row else 0
+
+
+def current_version(url: str) -> int:
+    engine = _engine(url)
+    try:
+        with engine.connect() as conn:
+            return _version(conn)
+    finally:
+        engine.dispose()
+
+
+def upgrade(url: str, *, progress: Callable[[str], Any] = lambda _msg: None) -> tuple[int, int]:
+    """Upgrade the database at ``url`` to this caviar's schema. Returns (from, to)."""
+    engine = _engine(url)
+    try:
+        with engine.connect() as conn:
+            start = _version(conn)
+            conn.rollback()
+        if start > SCHEMA_VERSION:
+            raise SchemaVersionError(
+                f"storage {url!r}: schema version {start} is newer than this caviar's "
+                f"{SCHEMA_VERSION}; upgrade caviar instead")
+        version = start
+        while version < SCHEMA_VERSION:
+            step = STEPS[version]
+            with engine.begin() as conn:
+                step(conn)
+                conn.execute(text("UPDATE caviar_meta SET value = :v "
+                                  "WHERE key = 'schema_version'"), {"v": str(version + 1)})
+            progress(f"upgraded schema {version} -> {version + 1}: {step.__doc__ or ''}".strip())
+            version += 1
+        return start, version
+    finally:
+        engine.dispose()
+
+
+def _engine(url: str) -> Any:
+    from caviar.storage import normalize_url
+
+    url = normalize_url(url)
+    try:
+        return create_engine(url)
+    except ImportError as e:
+        raise StorageError(f"storage {url!r}: driver missing ({e})") from None
