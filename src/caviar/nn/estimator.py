@@ -25,7 +25,7 @@ from .predict import predict_logits
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
 
-class MLPClassifier(ClassifierMixin, BaseEstimator):
+class MLPClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     """Multi-layer perceptron with batch norm and a softmax head, trained by caviar.nn."""
 
     def __init__(
@@ -82,7 +82,7 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         self.threads = threads
 
     def _config(self) -> dict[str, Any]:
-        params = self.get_params()
+        params: dict[str, Any] = dict(self.get_params())
         for key in ("dtype", "device", "threads"):
             params.pop(key)
         if params["widths"] is not None:
@@ -146,4 +146,4 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
 
     def predict(self, X: Any) -> np.ndarray:
         proba = self.predict_proba(X)
-        return self.classes_[np.argmax(proba, axis=1)]
+        return np.asarray(self.classes_[np.argmax(proba, axis=1)])

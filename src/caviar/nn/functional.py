@@ -61,13 +61,16 @@ def activation_grad(
     """
     if result is None:
         result = torch.empty_like(grad_out)
+    aten = torch.ops.aten
     if name == "relu":
-        return torch.ops.aten.threshold_backward.grad_input(grad_out, out, 0, grad_input=result)
-    if name == "tanh":
-        return torch.ops.aten.tanh_backward.grad_input(grad_out, out, grad_input=result)
-    if name == "sigmoid":
-        return torch.ops.aten.sigmoid_backward.grad_input(grad_out, out, grad_input=result)
-    raise KeyError(name)
+        aten.threshold_backward.grad_input(grad_out, out, 0, grad_input=result)
+    elif name == "tanh":
+        aten.tanh_backward.grad_input(grad_out, out, grad_input=result)
+    elif name == "sigmoid":
+        aten.sigmoid_backward.grad_input(grad_out, out, grad_input=result)
+    else:
+        raise KeyError(name)
+    return result
 
 
 def activation_(name: str, x: Tensor) -> Tensor:

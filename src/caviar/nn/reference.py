@@ -101,7 +101,7 @@ def train_reference(
             idx = perm[a:b]
             loss = torch.nn.functional.cross_entropy(model(x[idx]), y[idx])
             opt.zero_grad()
-            loss.backward()
+            loss.backward()  # type: ignore[no-untyped-call]
             opt.step()
             total += loss.detach() * (b - a)
             seen = b

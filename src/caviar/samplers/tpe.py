@@ -185,7 +185,11 @@ class TPESampler(Sampler):
         if book.n_complete < self.n_startup_trials:
             return None
         scores = book.scores.view()
-        n_good = max(1, min(math.ceil(self.gamma * book.n_complete), self.max_good))
+        gf = _EXP.get("gfun")
+        if gf == "sqrt":
+            n_good = max(1, min(math.ceil(_EXP.get("gb", 1.0) * math.sqrt(book.n_complete)), self.max_good))
+        else:
+            n_good = max(1, min(math.ceil(self.gamma * book.n_complete), self.max_good))
         good = np.zeros(scores.shape[0], dtype=bool)
         good[np.argpartition(scores, n_good - 1)[:n_good]] = True
         liars: dict[str, list[tuple[Any, int]]] = {}
@@ -349,13 +353,13 @@ def _kernels(u: F64, ks: list[int], prior_weight: float, weights: F64 | None = N
     mu = np.vstack([u, np.full((1, d), 0.5)])
     sig = np.ones((n + 1, d))
     if n:
-        if _EXP.get("bw", "scott") == "scott":
+        if _EXP.get("bw", "gap") == "scott":
             bw = _EXP.get("b0", 0.2) * n ** (-1.0 / (d + 4))
             sig[:n] = min(max(bw, 1.0 / min(100, n + 2)), 1.0)
         else:
             for j, k in enumerate(ks):
                 if not k:
-                    sig[:n, j] = _gap_sigmas(u[:, j], n + 1)
+                    sig[:n, j] = _gap_sigmas(u[:, j], n + 1) * _EXP.get("bwf", 1.0)
     cat: list[F64 | None] = []
     for j, k in enumerate(ks):
         if k:

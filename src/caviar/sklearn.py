@@ -1,0 +1,5 @@
+"""``caviar.sklearn.SearchCV``: see :mod:`caviar.integrations.sklearn` (needs scikit-learn)."""
+
+from caviar.integrations.sklearn import SearchCV
+
+__all__ = ["SearchCV"]
