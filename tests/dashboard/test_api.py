@@ -118,11 +118,16 @@ def test_controls_only_when_allowed_and_validated(study: caviar.Study) -> None:
            {**body, "action": "nudge", "param": "nope", "factor": 2},
            {**body, "action": "nudge", "param": "lr"},
            {**body, "action": "nudge", "param": "lr", "factor": -1},
-           {**body, "action": "nudge", "param": "lr", "factor": 1e400},
            {**body, "extra": 1}, {**body, "action": "pause", "factor": 2}]
     for b in bad:
         r = c.post("/api/control", json=b, headers=hdr)
         assert r.status_code == 400 and "error" in r.json(), b
+    raw = ('{"study": "s", "number": %d, "action": "nudge", "param": "lr", "factor": 1e400}'
+           % running.number)
+    r = c.post("/api/control", content=raw, headers={**hdr, "Content-Type": "application/json"})
+    assert r.status_code == 400 and "finite" in r.json()["error"]
+    r = c.post("/api/control", content="[1,", headers={**hdr, "Content-Type": "application/json"})
+    assert r.status_code == 400
     done = {"study": "s", "number": 0, "action": "pause"}
     assert c.post("/api/control", json=done, headers=hdr).status_code == 409
     kinds = [e.kind for e in study.storage.get_events(running.id)]

@@ -270,9 +270,10 @@ def _control(dash: Dashboard, body: Any) -> dict[str, Any]:
     payload: dict[str, Any] = {"source": "dashboard"}
     if action == "nudge":
         param = body.get("param")
-        if not isinstance(param, str) or param not in fresh.params:
-            raise BadRequest(f"nudge: param must name one of the trial's params "
-                             f"{sorted(fresh.params)}, got {param!r}")
+        known = sorted(set(fresh.params) | set(v.space))
+        if not isinstance(param, str) or param not in known:
+            raise BadRequest(f"nudge: param must name one of the study's params {known}, "
+                             f"got {param!r}")
         factor, value = body.get("factor"), body.get("value")
         if (factor is None) == (value is None):
             raise BadRequest("nudge: give exactly one of factor (multiply the param, e.g. 0.5)"

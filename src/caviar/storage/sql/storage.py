@@ -363,6 +363,22 @@ class SQLStorage(Storage):
                 system_attrs: Sequence[dict[str, Any]] | None) -> list[FrozenTrial]:
         q = self._q
         now = time.time()
+        if n == 1:  # the hot path: claim a slot and insert, two round trips
+            cur.execute(q(_SQL_CLAIM_ONE), {"sid": study_id,
+                                            "cap": cap if cap is not None else 2 ** 62})
+            got = cur.fetchone()
+            if got is not None:
+                seq, number = got
+                cur.execute(q(_SQL_INSERT_TRIAL + " RETURNING id"), {
+                    "sid": study_id, "params": _dumps(params[0] if params else {}),
+                    "attrs": _dumps(system_attrs[0] if system_attrs else {}),
+                    "worker": worker, "now": now, "number": number, "seq": seq})
+                tid = cur.fetchone()[0]
+                return [FrozenTrial(
+                    id=tid, study_id=study_id, number=number, state=RUNNING, value=None,
+                    params=dict(params[0]) if params else {},
+                    system_attrs=dict(system_attrs[0]) if system_attrs else {},
+                    worker=worker, created_at=now, heartbeat_at=now, seq=seq)]
         cur.execute(q(_SQL_STUDY_COUNTS if self.is_sqlite else _SQL_STUDY_COUNTS_LOCK),
                     {"sid": study_id})
         row = cur.fetchone()
@@ -536,6 +552,10 @@ class SQLStorage(Storage):
 _NAMED = re.compile(r"(?<!:):(\w+)")
 _SQL_STUDY_COUNTS = "SELECT seq, next_number, n_counted FROM caviar_studies WHERE id = :sid"
 _SQL_STUDY_COUNTS_LOCK = _SQL_STUDY_COUNTS + " FOR UPDATE"
+_SQL_CLAIM_ONE = (
+    "UPDATE caviar_studies SET seq = seq + 1, next_number = next_number + 1, "
+    "n_counted = n_counted + 1 WHERE id = :sid AND n_counted < :cap "
+    "RETURNING seq, next_number - 1")
 _SQL_BUMP_CREATE = (
     "UPDATE caviar_studies SET seq = :seq, next_number = :next, n_counted = :counted "
     "WHERE id = :sid")
