@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing as mp
+import os
 import statistics
 import sys
 import time
@@ -151,10 +152,10 @@ def main() -> None:
 
     quick = args.quick
     repeats = args.repeats or (1 if quick else 3)
-    epochs = 3 if quick else BASE["epochs"]
-    peer_n = 2 if quick else 8
+    epochs = 2 if quick else BASE["epochs"]
+    peer_n = 1 if quick else 8
     sizes = [16] if quick else [16, 64, 256]
-    space_n = 16 if quick else 64
+    space_n = 8 if quick else 64
     parity_n = 2 if quick else 8
     data = load_dataset("digits", seed=0, val_fraction=0.2)
     base = {**BASE, "epochs": epochs}
@@ -163,6 +164,7 @@ def main() -> None:
         return [{**base, "seed": i} for i in range(n)]
 
     rows: list[tuple[str, int, int, float, float]] = []
+    load_before = os.getloadavg()[0]
 
     def run(name: str, threads: int, trials: int, fn: Callable[[], list[float]]) -> None:
         sec, acc = timed(fn, trials, repeats)
@@ -173,7 +175,8 @@ def main() -> None:
         )
 
     print(
-        f"digits {data.X_train.shape}, {epochs} epochs, medians of {repeats} repeat(s); "
+        f"load average {os.getloadavg()[0]:.2f}; digits {data.X_train.shape}, {epochs} epochs, "
+        f"medians of {repeats} repeat(s); "
         f"torch {torch.__version__}, {torch.get_num_threads()} threads available"
     )
     peer_trials([{**base, "epochs": 1}], data, 1)  # warm up: lazy initialisation, caches
@@ -214,7 +217,8 @@ def main() -> None:
     lines = [
         f"caviar.nn population benchmark: digits BN-MLP 2x64, Adam, batch 64, {epochs} epochs, "
         f"float32, medians of {repeats}",
-        f"torch {torch.__version__}; (a) = best of (a) rows",
+        f"torch {torch.__version__}; (a) = best of (a) rows; load average before/after "
+        f"{load_before:.2f}/{os.getloadavg()[0]:.2f} (other work on the machine slows 2 threads)",
         "",
         f"{'scenario':46s} {'threads':>7s} {'trials':>6s} {'s/trial':>9s} "
         f"{'vs (a)':>8s} {'val acc':>8s}",

@@ -26,6 +26,7 @@ def train(trial: Any, data: Any, *, epochs: int, seed: int) -> float:
     import torch
 
     p = trial.params
+    torch.set_num_threads(1)  # a net this small only loses time to intra-op threads
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     model = build(data.X.shape[1], p["hidden"])

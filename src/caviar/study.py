@@ -87,6 +87,7 @@ class Study:
         self._live: dict[int, Trial] = {}
         self._retry_queue: list[FrozenTrial] = []
         self._retried: set[int] = set()
+        self._lost_seen = 0
 
     def __repr__(self) -> str:
         return (f"Study(name={self.name!r}, direction={self.direction!r}, "
@@ -185,6 +186,11 @@ class Study:
     def _start(self, records: Sequence[FrozenTrial]) -> list[Trial]:
         if not records:
             return []
+        if self.storage.shared_between_processes:
+            lost = self.storage.lost_count(self.id)
+            if lost > self._lost_seen:  # a trial was lost since we last looked: retry it now
+                self._lost_seen = lost
+                self.refresh_lost()
         retried = self._take_retries(records) if self._retry_queue else []
         if retried:
             rest = self._start(records[len(retried):]) if len(retried) < len(records) else []

@@ -11,7 +11,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-
 from tests.conftest import unavailable
 
 CHROMIUM = os.environ.get("CAVIAR_CHROMIUM", "/usr/bin/chromium")

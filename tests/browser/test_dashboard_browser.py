@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.conftest import start_python
 
 import caviar
-from tests.conftest import start_python
 
 pytestmark = pytest.mark.browser
 

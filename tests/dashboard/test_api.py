@@ -11,11 +11,11 @@ import pytest
 
 pytest.importorskip("starlette")
 
-from starlette.testclient import TestClient  # noqa: E402
+from starlette.testclient import TestClient
 
-import caviar  # noqa: E402
-from caviar.dashboard import bind, create_app  # noqa: E402
-from caviar.errors import UsageError  # noqa: E402
+import caviar
+from caviar.dashboard import bind, create_app
+from caviar.errors import UsageError
 
 XSS = "<img src=x onerror=alert(1)>"
 
@@ -122,8 +122,8 @@ def test_controls_only_when_allowed_and_validated(study: caviar.Study) -> None:
     for b in bad:
         r = c.post("/api/control", json=b, headers=hdr)
         assert r.status_code == 400 and "error" in r.json(), b
-    raw = ('{"study": "s", "number": %d, "action": "nudge", "param": "lr", "factor": 1e400}'
-           % running.number)
+    raw = ('{"study": "s", "number": NUMBER, "action": "nudge", "param": "lr", '
+           '"factor": 1e400}').replace("NUMBER", str(running.number))
     r = c.post("/api/control", content=raw, headers={**hdr, "Content-Type": "application/json"})
     assert r.status_code == 400 and "finite" in r.json()["error"]
     r = c.post("/api/control", content="[1,", headers={**hdr, "Content-Type": "application/json"})

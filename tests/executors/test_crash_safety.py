@@ -117,3 +117,59 @@ def test_ctrl_c_just_after_a_trial_was_started_leaves_nothing_running(sqlite_url
         study.optimize(lambda t: t.suggest_float("x", 0.0, 1.0), n_trials=5)
     ts = load_study("crash", storage=sqlite_url).trials
     assert [t.state for t in ts if t.state == RUNNING] == []
+
+
+@pytest.mark.parametrize(("backend", "workers"), [
+    pytest.param("sqlite", 4, id="sqlite-4-workers"),
+    pytest.param("postgres", 8, id="postgres-8-workers", marks=pytest.mark.postgres),
+])
+def test_repeated_kill_9_of_workers_still_ends_with_exactly_n_trials(backend, workers,
+                                                                    sqlite_url, start):
+    import contextlib
+
+    from pgsupport import POSTGRES_URL, postgres_schema
+
+    with contextlib.ExitStack() as stack:
+        url = sqlite_url if backend == "sqlite" else stack.enter_context(
+            postgres_schema(POSTGRES_URL))
+        proc = start(SCRIPT, url, "30", str(workers))
+        killed: set[int] = set()
+        try:
+            wait_for(lambda: study_trials_at(url))
+            store = get_storage(url)
+            for _ in range(3):
+                def fresh_victim():
+                    for t in study_trials(store):
+                        pid = int(t.worker.rsplit(":", 1)[1])
+                        if t.state == RUNNING and pid not in killed:
+                            return t, pid
+                    return None
+
+                _, pid = wait_for(fresh_victim)
+                os.kill(pid, signal.SIGKILL)
+                killed.add(pid)
+                time.sleep(0.4)
+            _, err = proc.communicate(timeout=120)
+        finally:
+            proc.kill()
+        assert proc.returncode == 0, err
+        ts = finished_exactly(url, 30)
+        # the trials the killed processes were running when they died
+        lost = [t for t in ts if int(t.worker.rsplit(":", 1)[1]) in killed
+                and t.state == FAIL]
+        assert len(lost) >= 2, [(t.number, t.state) for t in ts]  # kills landed mid-trial
+        for t in lost:
+            assert not t.counted and "worker lost" in t.error
+            retry = [r for r in ts if r.parent_id == t.id]
+            assert len(retry) == 1 and retry[0].state == COMPLETE  # retried once, and done
+            if t.params:
+                assert retry[0].params == t.params
+        completed = [t for t in ts if t.state == COMPLETE]
+        assert all(t.value is not None and 0.0 <= t.value <= 1.0 for t in completed)
+
+
+def study_trials_at(url):
+    try:
+        return study_trials(get_storage(url))
+    except Exception:
+        return []

@@ -59,7 +59,7 @@ def test_cli_upgrade(v1: str) -> None:
 
 @pytest.mark.postgres
 def test_upgrade_on_postgresql() -> None:
-    from conftest import POSTGRES_URL, postgres_schema
+    from pgsupport import POSTGRES_URL, postgres_schema
 
     with postgres_schema(POSTGRES_URL) as url:
         store = caviar.get_storage(url)

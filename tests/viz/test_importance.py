@@ -14,7 +14,7 @@ SPACE = {"lr": Float(1e-5, 1.0, scale="log"), "beta": Float(0.9, 0.999, scale="r
          "hidden_units": Int(16, 256), "act": Choice(["relu", "tanh"])}
 
 
-def trials(f, n: int = 120) -> list[FrozenTrial]:  # noqa: ANN001
+def trials(f, n: int = 120) -> list[FrozenTrial]:
     rng = np.random.default_rng(0)
     out = []
     for i in range(n):

@@ -23,6 +23,7 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -83,7 +84,7 @@ class Importance:
         tiered = [p for p in self.params if p.tier is not None]
         if len(tiered) < 2:
             return None
-        return all(a.tier <= b.tier for a, b in zip(tiered, tiered[1:], strict=False)  # type: ignore[operator]
+        return all(a.tier <= b.tier for a, b in pairwise(tiered)  # type: ignore[operator]
                    if a.tier != b.tier)
 
     def comparison(self) -> list[str]:
@@ -129,7 +130,11 @@ def param_importance(trials: Sequence[FrozenTrial], space: Mapping[str, Param], 
     if method not in ("auto", "forest", "binned"):
         raise ValueError(f"importance: method must be 'auto', 'forest' or 'binned', got "
                          f"{method!r}")
-    x, y, names = encode(trials, space)
+    done = [t for t in trials if t.state == COMPLETE]
+    if len(done) > max_trials:  # an even sample keeps it fast on big studies
+        pick = np.random.default_rng(seed).choice(len(done), max_trials, replace=False)
+        done = [done[i] for i in sorted(pick)]
+    x, y, names = encode(done, space)
     if method == "auto":
         try:
             import sklearn  # noqa: F401
@@ -137,9 +142,6 @@ def param_importance(trials: Sequence[FrozenTrial], space: Mapping[str, Param], 
             method = "forest"
         except ImportError:
             method = "binned"
-    if len(y) > max_trials:  # an even sample keeps it fast on big studies
-        idx = np.random.default_rng(seed).choice(len(y), max_trials, replace=False)
-        x, y = x[idx], y[idx]
     if not names:
         return Importance(method, len(y), note="no param to rank")
     if len(y) < MIN_TRIALS:

@@ -220,4 +220,5 @@ ALL = [tune, worker, demo, studies, trials, best, export, advise]
 ALL += VIZ_COMMANDS  # report, plot, dashboard (caviar.cli.viz_commands)
 ALL += [db_commands.db]  # caviar db version|upgrade URL
 from caviar.cli.retest_command import ALL as RETEST_COMMANDS  # noqa: E402
+
 ALL += RETEST_COMMANDS  # caviar retest STUDY --top 5 --seeds 5

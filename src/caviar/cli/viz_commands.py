@@ -85,7 +85,7 @@ def plot(study_name: str, kind: str, storage: str, output: str) -> None:
     study = _load(study_name, storage)
     trials = list(study.trials)
     build.check_plottable(study, trials)
-    spec = build.specs(study, [kind], trials=trials).get(kind)
+    spec: Any = build.specs(study, [kind], trials=trials).get(kind)
     if spec is None:  # rounds of a study that is not coarse-to-fine
         spec = figures.empty("Coarse-to-fine rounds", "no rounds recorded: the study did not "
                              "use the coarse-to-fine sampler")

@@ -23,7 +23,7 @@ from __future__ import annotations
 import math
 import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -220,9 +220,10 @@ def create_app(storage: Storage, *, allow_control: bool = False,
 class SecurityHeaders:
     """Pure ASGI middleware: CSP and friends on every response."""
 
-    HEADERS = [(b"content-security-policy", CSP.encode()), (b"x-content-type-options", b"nosniff"),
-               (b"referrer-policy", b"no-referrer"), (b"cache-control", b"no-store"),
-               (b"x-frame-options", b"DENY")]
+    HEADERS: ClassVar[list[tuple[bytes, bytes]]] = [
+        (b"content-security-policy", CSP.encode()), (b"x-content-type-options", b"nosniff"),
+        (b"referrer-policy", b"no-referrer"), (b"cache-control", b"no-store"),
+        (b"x-frame-options", b"DENY")]
 
     def __init__(self, app: Any) -> None:
         self.app = app

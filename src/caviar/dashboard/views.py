@@ -26,8 +26,9 @@ SORT_KEYS = ("number", "value", "state", "duration")
 class StudyView:
     """One study as the dashboard sees it; every method is safe to call from many threads."""
 
-    def __init__(self, storage: Storage, name: str, *, max_points: int = 2000,
-                 max_curves: int = 60, curve_points: int = 100) -> None:
+    def __init__(self, storage: Storage, name: str, *, max_points: int = 1500,
+                 max_curves: int = 60, curve_points: int = 100,
+                 importance_method: str = "binned") -> None:
         self.storage = storage
         self.record = storage.get_study(name)  # raises StudyNotFoundError
         self.name = name
@@ -42,6 +43,8 @@ class StudyView:
         self._imp: tuple[int, Any] | None = None
         self._sorted: dict[tuple[str, bool, str | None], tuple[int, list[FrozenTrial]]] = {}
         self.refreshed_at = 0.0
+        # binned: NumPy main effects, milliseconds (the forest is for the report: seconds)
+        self.importance_method = importance_method
 
     # ------------------------------------------------------------------ reading
     def refresh(self, min_interval: float = 0.0) -> int:
@@ -116,7 +119,8 @@ class StudyView:
             if self._imp is not None and n < self._imp[0] * 1.1 + 5 and \
                     (self._imp[0] > 0 or n == 0):
                 return self._imp[1]
-        imp = param_importance(ts, self.space, max_trials=1000)
+        imp = param_importance(ts, self.space, method=self.importance_method,
+                               max_trials=1000)
         with self._lock:
             self._imp = (n, imp)
         return imp

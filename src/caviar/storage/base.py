@@ -31,6 +31,7 @@ Contract, method by method:
 * ``get_trials(study_id, since=, states=)``: trials changed after sequence number ``since``
   (0: all), in number order, with the study's current sequence number for the next call.
 * ``get_trial(trial_id)``: one trial by id, or None.
+* ``lost_count(study_id)``: trials finished uncounted so far (the cue to retry them).
 * ``get_reports(study_id, trial_ids=)``: intermediate values, ordered by trial then step.
 * ``claim(study_id, counter, n)``: atomically add ``n`` to a named counter and return the value
   before; parallel workers never get the same indices.
@@ -117,6 +118,11 @@ class Storage(ABC):
     @abstractmethod
     def get_trials(self, study_id: int, *, since: int = 0,
                    states: Sequence[str] | None = None) -> tuple[list[FrozenTrial], int]: ...
+
+    def lost_count(self, study_id: int) -> int:
+        """How many of the study's trials finished uncounted (lost or interrupted). SQL
+        backends answer from the value their last ``create_trials`` in this thread read."""
+        raise NotImplementedError
 
     def get_trial(self, trial_id: int) -> FrozenTrial | None:
         """One trial by id (None when it does not exist)."""

@@ -28,6 +28,7 @@ class _StudyData:
         self.record = record
         self.trials: list[FrozenTrial] = []
         self.counted = 0  # running + finished-and-counted
+        self.lost = 0  # finished uncounted (lost with a worker, interrupted)
         self.seq = 0
         self.counters: dict[str, int] = {}
         self.reports: dict[int, dict[int, float]] = {}
@@ -162,6 +163,7 @@ class MemoryStorage(Storage):
                 )
                 if not u.counted:
                     d.counted -= 1
+                    d.lost += 1
                 out.append(True)
         return out
 
@@ -213,6 +215,10 @@ class MemoryStorage(Storage):
             if states is not None:
                 ts = [t for t in ts if t.state in states]
             return list(ts), d.seq
+
+    def lost_count(self, study_id: int) -> int:
+        with self._lock:
+            return self._study(study_id).lost
 
     def get_trial(self, trial_id: int) -> FrozenTrial | None:
         with self._lock:

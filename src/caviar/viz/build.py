@@ -71,7 +71,8 @@ def summary(study: Any, trials: Sequence[FrozenTrial], top: int = 10) -> dict[st
     for t in trials:
         counts[t.state] = counts.get(t.state, 0) + 1
     done = [t for t in trials if t.state == COMPLETE and t.value is not None]
-    done.sort(key=lambda t: t.value if study.direction == "minimize" else -t.value)  # type: ignore[operator]
+    sgn = 1.0 if study.direction == "minimize" else -1.0
+    done.sort(key=lambda t: sgn * float(t.value or 0.0))
     return {"name": study.name, "direction": study.direction, "n_trials": len(trials),
             "counts": counts, "best": done[0] if done else None, "top": done[:top],
             "space": {n: p.to_json() for n, p in study.space.items()}}

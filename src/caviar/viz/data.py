@@ -175,7 +175,8 @@ def parallel(trials: Sequence[FrozenTrial], space: Mapping[str, Param], directio
     done = [t for t in trials if t.state == COMPLETE and _finite(t.value)
             and all(n in t.params for n in space)]
     if max_lines is not None and len(done) > max_lines:
-        done = sorted(done, key=lambda t: t.value if direction == MINIMIZE else -t.value)  # type: ignore[operator]
+        sgn = 1.0 if direction == MINIMIZE else -1.0
+        done = sorted(done, key=lambda t: sgn * float(t.value or 0.0))
         done = sorted(done[:max_lines], key=lambda t: t.number)
     dims = []
     for name, p in space.items():
@@ -218,7 +219,7 @@ def thin_steps(steps: Sequence[int], values: Sequence[float], max_points: int
     if n <= max_points or max_points < 2:
         return list(steps), list(values)
     stride = math.ceil((n - 1) / (max_points - 1))
-    idx = list(range(0, n - 1, stride)) + [n - 1]
+    idx = [*range(0, n - 1, stride), n - 1]
     return [steps[i] for i in idx], [values[i] for i in idx]
 
 
@@ -267,7 +268,7 @@ def rounds(trials: Sequence[FrozenTrial], space: Mapping[str, Param], direction:
                 box[name] = [float(b[0]), float(b[1])]
             else:
                 box[name] = [float(p.low), float(p.high)]
-        vals = [float(t.value) for t in ts if t.state == COMPLETE and _finite(t.value)]
+        vals = [float(t.value or 0.0) for t in ts if t.state == COMPLETE and _finite(t.value)]
         best = (min(vals) if direction == MINIMIZE else max(vals)) if vals else None
         out.append({"round": r, "box": box, "n": len(ts), "best": best,
                     "number": [t.number for t in ts],

@@ -89,7 +89,7 @@ def param_figures(slices: Sequence[Mapping[str, Any]]) -> list[Spec]:
         kind = s["axis"]["kind"]
         scale_note = {"log": "log scale", "reverse_log": "reverse-log scale: log in 1 − beta",
                       "linear": "linear scale", "category": "choice"}[kind]
-        hover = [f"trial {n}" for n in s["number"]]
+        hover = s["number"]
         x = [esc(v) for v in s["x"]] if kind == "category" else s["x"]
         custom = None
         if kind == "reverse_log":  # show beta, not 1 - beta, on hover
@@ -100,10 +100,11 @@ def param_figures(slices: Sequence[Mapping[str, Any]]) -> list[Spec]:
                                             "color": COLORS["complete"]}}
         if custom is not None:
             trace["customdata"] = custom
-            trace["hovertemplate"] = "%{text}<br>" + name + " %{customdata:.6g}<br>value " \
-                "%{y}<extra></extra>"
+            trace["hovertemplate"] = "trial %{text}<br>" + name + " %{customdata:.6g}<br>" \
+                "value %{y}<extra></extra>"
         else:
-            trace["hovertemplate"] = "%{text}<br>" + name + " %{x}<br>value %{y}<extra></extra>"
+            trace["hovertemplate"] = "trial %{text}<br>" + name + " %{x}<br>value %{y}" \
+                "<extra></extra>"
         out.append({"data": [trace], "layout": _layout(
             f"{name} ({scale_note})", xaxis=_axis(s["axis"], name),
             yaxis={"title": {"text": "value"}}, showlegend=False, height=320)})
@@ -140,7 +141,7 @@ def curves_figure(cs: Sequence[Mapping[str, Any]], *, title: str = "Learning cur
         g = groups.setdefault(state, {"x": [], "y": [], "text": []})
         g["x"] += [*c["steps"], None]
         g["y"] += [*c["values"], None]
-        g["text"] += [f"trial {c['number']}"] * len(c["steps"]) + [None]
+        g["text"] += [c["number"]] * len(c["steps"]) + [None]
         if c["pruned"]:
             stops["x"].append(c["steps"][-1])
             stops["y"].append(c["values"][-1])
@@ -152,7 +153,7 @@ def curves_figure(cs: Sequence[Mapping[str, Any]], *, title: str = "Learning cur
             data.append({"type": "scattergl", "mode": "lines", "name": state, **g,
                          "line": {"color": COLORS[state], "width": 1,
                                   "dash": "dot" if state == "pruned" else "solid"},
-                         "opacity": 0.6, "hovertemplate": "%{text}<br>step %{x}<br>"
+                         "opacity": 0.6, "hovertemplate": "trial %{text}<br>step %{x}<br>"
                          "value %{y}<extra></extra>", "connectgaps": False})
     if stops["x"]:
         data.append({"type": "scattergl", "mode": "markers", "name": "pruned here", **stops,

@@ -20,7 +20,12 @@ from caviar.storage.base import SCHEMA_VERSION
 
 def _v1_to_v2(conn: Connection) -> None:
     """v2 adds ``caviar_trials.parent_id`` (lineage of retries and branches), backfilled from
-    the ``retry_of_id`` that v1 kept in system_attrs."""
+    the ``retry_of_id`` that v1 kept in system_attrs, and ``caviar_studies.n_lost`` (trials
+    lost with their workers, so the next slot retries them at once)."""
+    conn.execute(text("ALTER TABLE caviar_studies ADD COLUMN n_lost INTEGER NOT NULL DEFAULT 0"))
+    conn.execute(text("UPDATE caviar_studies SET n_lost = (SELECT COUNT(*) FROM caviar_trials "
+                      "WHERE caviar_trials.study_id = caviar_studies.id "
+                      "AND state = 'fail' AND counted = 0)"))
     conn.execute(text("ALTER TABLE caviar_trials ADD COLUMN parent_id INTEGER"))
     conn.execute(text("CREATE INDEX ix_caviar_trials_parent ON caviar_trials (parent_id)"))
     rows = conn.execute(text("SELECT id, system_attrs FROM caviar_trials "

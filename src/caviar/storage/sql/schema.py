@@ -1,4 +1,4 @@
-"""The SQL schema, version 2 (v1 plus ``caviar_trials.parent_id``; see migrations.py).
+"""The SQL schema, version 2 (v1 plus trial lineage and a lost-trial count; migrations.py).
 
 JSON lives in TEXT columns; nothing is ever pickled."""
 
@@ -37,6 +37,7 @@ studies = Table(
     Column("seq", Integer, nullable=False),          # bumped by every write to its trials
     Column("next_number", Integer, nullable=False),  # the next trial number
     Column("n_counted", Integer, nullable=False),    # running + finished-and-counted trials
+    Column("n_lost", Integer, nullable=False, server_default="0"),  # v2: trials uncounted
 )
 
 trials = Table(

@@ -48,7 +48,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _loads(s: str | None) -> Any:
-    return {} if s is None else json.loads(s)
+    return {} if s is None or s == "{}" else json.loads(s)
 
 
 _RETRY_STATES = {"40001", "40P01"}  # serialization failure, deadlock detected
@@ -215,7 +215,8 @@ class SQLStorage(Storage):
                     conn.execute(studies.insert().values(
                         name=name, direction=direction, sampler=_dumps(sampler),
                         space=_dumps(space), user_attrs=_dumps(user_attrs or {}),
-                        created_at=time.time(), seq=0, next_number=0, n_counted=0))
+                        created_at=time.time(), seq=0, next_number=0, n_counted=0,
+                        n_lost=0))
                     row = conn.execute(select(studies).where(studies.c.name == name)).one()
                     return self._study_record(row)
             except IntegrityError:  # created concurrently by another machine: load it
@@ -368,7 +369,8 @@ class SQLStorage(Storage):
                                             "cap": cap if cap is not None else 2 ** 62})
             got = cur.fetchone()
             if got is not None:
-                seq, number = got
+                seq, number, lost = got
+                self._local.lost = (study_id, lost)
                 cur.execute(q(_SQL_INSERT_TRIAL + " RETURNING id"), {
                     "sid": study_id, "params": _dumps(params[0] if params else {}),
                     "attrs": _dumps(system_attrs[0] if system_attrs else {}),
@@ -384,7 +386,8 @@ class SQLStorage(Storage):
         row = cur.fetchone()
         if row is None:
             raise StudyNotFoundError(f"study id {study_id} does not exist in {self.url!r}")
-        seq, first, n_counted = row
+        seq, first, n_counted, lost = row
+        self._local.lost = (study_id, lost)
         if cap is not None:
             n = max(0, min(n, cap - n_counted))
         if n <= 0:
@@ -495,6 +498,16 @@ class SQLStorage(Storage):
             rows = cur.fetchall()
         return [_trial(r) for r in rows], row[0]
 
+    def lost_count(self, study_id: int) -> int:
+        seen = getattr(self._local, "lost", None)
+        if seen is not None and seen[0] == study_id:
+            return int(seen[1])  # read by this thread's last create: no round trip
+        with self._tx(write=False) as cur:
+            cur.execute(self._q("SELECT n_lost FROM caviar_studies WHERE id = :sid"),
+                        {"sid": study_id})
+            row = cur.fetchone()
+        return int(row[0]) if row else 0
+
     def get_trial(self, trial_id: int) -> FrozenTrial | None:
         with self._tx(write=False) as cur:
             cur.execute(self._q(f"SELECT {_TRIAL_COLS} FROM caviar_trials WHERE id = :tid"),
@@ -550,12 +563,13 @@ class SQLStorage(Storage):
 
 
 _NAMED = re.compile(r"(?<!:):(\w+)")
-_SQL_STUDY_COUNTS = "SELECT seq, next_number, n_counted FROM caviar_studies WHERE id = :sid"
+_SQL_STUDY_COUNTS = (
+    "SELECT seq, next_number, n_counted, n_lost FROM caviar_studies WHERE id = :sid")
 _SQL_STUDY_COUNTS_LOCK = _SQL_STUDY_COUNTS + " FOR UPDATE"
 _SQL_CLAIM_ONE = (
     "UPDATE caviar_studies SET seq = seq + 1, next_number = next_number + 1, "
     "n_counted = n_counted + 1 WHERE id = :sid AND n_counted < :cap "
-    "RETURNING seq, next_number - 1")
+    "RETURNING seq, next_number - 1, n_lost")
 _SQL_BUMP_CREATE = (
     "UPDATE caviar_studies SET seq = :seq, next_number = :next, n_counted = :counted "
     "WHERE id = :sid")
@@ -578,7 +592,8 @@ _SQL_FINISH = (
     "system_attrs = COALESCE(:system_attrs, system_attrs), "
     "parent_id = COALESCE(:parent_id, parent_id) "
     "WHERE id = :tid AND state = 'running'")
-_SQL_UNCOUNT = "UPDATE caviar_studies SET n_counted = n_counted - 1 WHERE id = :sid"
+_SQL_UNCOUNT = ("UPDATE caviar_studies SET n_counted = n_counted - 1, n_lost = n_lost + 1 "
+                "WHERE id = :sid")
 _SQL_DELETE_REPORT = "DELETE FROM caviar_reports WHERE trial_id = :tid AND step = :step"
 _SQL_INSERT_REPORT = (
     "INSERT INTO caviar_reports (trial_id, step, value, at) VALUES (:tid, :step, :value, :at)")

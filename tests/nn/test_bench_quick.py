@@ -1,0 +1,32 @@
+"""The population benchmark runs end to end in its --quick mode (speed is never asserted)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parents[2] / "bench" / "population.py"
+
+
+def test_population_benchmark_quick(tmp_path):
+    out = tmp_path / "population-quick.txt"
+    proc = subprocess.run(
+        [sys.executable, str(BENCH), "--quick", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    table = out.read_text()
+    for row in (
+        "(a) torch.nn",
+        "(b) torch.nn, 2 processes",
+        "(c) caviar population P=16",
+        "(d) caviar, tuning space",
+        "parity on 2 tuning-space configs",
+    ):
+        assert row in table, table
+    parity = table.split("mean |diff|")[1].split()[0]
+    assert float(parity) < 0.02, table  # same configs, same seeds: same accuracy as torch.nn
