@@ -4,19 +4,27 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+RUN_STAMP := $(VENV)/.installed-run
 STORAGE ?= sqlite:///caviar.db
 
 .PHONY: run test check lint typecheck bench clean
 
-$(STAMP): pyproject.toml
+# what `make run` needs: the core and the PyTorch engine
+$(RUN_STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q torch==2.13.0
-	$(BIN)/pip install -q -e ".[torch,export,postgres,viz,dashboard,dev]"
+	$(BIN)/pip install -q -e ".[torch,export]"
+	touch $(RUN_STAMP)
+
+# what `make test` needs: everything, Debian's chromium for the browser tests included
+$(STAMP): $(RUN_STAMP)
+	$(BIN)/pip install -q -e ".[torch,export,postgres,ray,viz,dashboard,frameworks,dev]"
+	bash examples/frameworks/setup_envs.sh
 	if [ ! -x /usr/bin/chromium ] && [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium chromium-driver; fi
 	touch $(STAMP)
 
-run: $(STAMP)
+run: $(RUN_STAMP)
 	$(BIN)/caviar demo --storage $(STORAGE) --study digits-demo --trials 40 --workers 2 --seed 0
 
 test: $(STAMP)

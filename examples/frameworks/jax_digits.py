@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import BN_BETA, BN_EPS, N_CLASSES, accuracy, minibatches, report, tune  # noqa: E402
+from common import BN_BETA, BN_EPS, N_CLASSES, accuracy, minibatches, report, tune
 
 
 def init(key: Any, n_in: int, hidden: int) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import BN_BETA, BN_EPS, N_CLASSES, quiet_logs, tune  # noqa: E402
+from common import BN_BETA, BN_EPS, N_CLASSES, quiet_logs, tune
 
 
 def build(keras: Any, n_in: int, hidden: int) -> Any:

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import tune  # noqa: E402
-from torch_digits import build  # noqa: E402
+from common import tune
+from torch_digits import build
 
 
 def train(trial: Any, data: Any, *, epochs: int, seed: int) -> float:

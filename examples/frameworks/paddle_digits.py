@@ -12,8 +12,15 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import (  # noqa: E402
-    BN_BETA, BN_EPS, N_CLASSES, accuracy, minibatches, quiet_logs, report, tune,
+from common import (
+    BN_BETA,
+    BN_EPS,
+    N_CLASSES,
+    accuracy,
+    minibatches,
+    quiet_logs,
+    report,
+    tune,
 )
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import BN_BETA, BN_EPS, N_CLASSES, accuracy, minibatches, report, tune  # noqa: E402
+from common import BN_BETA, BN_EPS, N_CLASSES, accuracy, minibatches, report, tune
 
 
 def build(n_in: int, hidden: int) -> Any:

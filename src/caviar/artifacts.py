@@ -80,7 +80,8 @@ def save(path: str, state: Any) -> None:
     tree = _flatten(state, "", arrays)
     buf = io.BytesIO()
     meta = np.frombuffer(json.dumps(tree).encode(), dtype=np.uint8)
-    np.savez(buf, **arrays, **{_META: meta})
+    members: dict[str, Any] = {**arrays, _META: meta}
+    np.savez(buf, **members)
     os.makedirs(os.path.dirname(path), exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), suffix=".tmp")
     with os.fdopen(fd, "wb") as f:

@@ -160,8 +160,9 @@ def retest(study: Any, objective: Callable[[Any], Any], *, top: int = 5, seeds: 
     by_number = {r.number: r for r in rows}
     for _ in range(len(queue)):
         trial = sibling.ask()
-        for name in study.declared:  # params the original drew up front
-            trial.suggest(name, study.space[name])
+        for name in trial._proposed:  # every param of the original, known to its study
+            if name in study.space:
+                trial.suggest(name, study.space[name])
         row = by_number[trial.system_attrs["retest_of"]]
         try:
             value = objective(trial)

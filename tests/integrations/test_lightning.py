@@ -73,5 +73,5 @@ def test_without_a_trial_is_a_clear_error() -> None:
 
 def test_unlogged_monitor_is_a_clear_error() -> None:
     study = caviar.create_study(direction="maximize")
-    with pytest.raises(caviar.UsageError, match="'val_accuracy' was not logged.*val_acc"):
+    with pytest.raises(caviar.UsageError, match=r"'val_accuracy' was not logged.*val_acc"):
         _fit(study.ask(), 1, monitor="val_accuracy")

@@ -46,3 +46,13 @@ def state_diff() -> Callable[[dict[str, torch.Tensor], dict[str, torch.Tensor]],
 
 
 np.seterr(all="ignore")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _one_thread():
+    """Correctness tests run on one intra-op thread: on a shared 2-core machine, two spinning
+    OpenMP threads make every operator many times slower (speed lives in bench/)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

@@ -28,7 +28,7 @@ try:
     from lightning.pytorch import Callback
 except ImportError:  # pragma: no cover - depends on the environment
     try:
-        from pytorch_lightning import Callback
+        from pytorch_lightning import Callback  # type: ignore[assignment]
     except ImportError as e:
         raise ImportError("caviar.integrations.lightning needs PyTorch Lightning: pip install "
                           "lightning (keep your torch), or pip install 'caviar[lightning]'"
@@ -39,7 +39,7 @@ __all__ = ["LightningPruningCallback"]
 _OWNER = "LightningPruningCallback"
 
 
-class LightningPruningCallback(Callback):  # type: ignore[misc]
+class LightningPruningCallback(Callback):
     """Report ``trainer.callback_metrics[monitor]`` after every validation epoch; prune."""
 
     def __init__(self, trial: Any, monitor: str = "val_loss") -> None:

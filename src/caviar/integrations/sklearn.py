@@ -22,15 +22,14 @@ behave as in RandomizedSearchCV. What caviar adds: every candidate is a trial of
 the mean test score of the refit metric, each fold's test score reported as step ``k``;
 caviar params draw on their scales (log, reverse_log); a failed fit is a failed trial.
 
-Candidates are asked from the study in batches of ``n_jobs`` and their folds fitted in
-parallel by joblib (``n_jobs`` workers), as RandomizedSearchCV does. A trial is all of its
-folds, so pruning does not apply here.
+The ``n_iter`` candidates are asked from the study at once and their folds fitted in parallel
+by joblib (``n_jobs`` workers), as RandomizedSearchCV does (so a failed fit warns, and only
+all fits failing raises, as there). A trial is all of its folds: pruning does not apply.
 """
 
 from __future__ import annotations
 
 import math
-import os
 import secrets
 from collections.abc import Mapping
 from typing import Any
@@ -110,10 +109,6 @@ class SearchCV(BaseSearchCV):  # type: ignore[misc]
                 f"{sorted(known)}; name nested params as step__param (e.g. clf__C)")
         return {n: (_kind(n, s), s) for n, s in dists.items()}
 
-    def _batch(self) -> int:
-        n = self.n_jobs or 1
-        return max(1, os.cpu_count() or 1) if n < 0 else max(1, n)
-
     def _value_key(self, results: Mapping[str, Any]) -> str:
         if isinstance(self.refit, str) and f"mean_test_{self.refit}" in results:
             return f"mean_test_{self.refit}"
@@ -129,11 +124,11 @@ class SearchCV(BaseSearchCV):  # type: ignore[misc]
         study = caviar.create_study(self.study_name, storage=self.storage,
                                     direction="maximize", sampler=self.sampler,
                                     seed=self.random_state)
-        self.study_ = study
+        self.__dict__.pop("study_", None)  # joblib pickles the search with every task
         base = self.random_state if self.random_state is not None else secrets.randbits(63)
         done = 0
         while done < self.n_iter:
-            trials = study.ask(min(self._batch(), self.n_iter - done))
+            trials = study.ask(self.n_iter - done)
             candidates = []
             for t in trials:
                 rng = np.random.default_rng([base, t.number])  # trial k: same draws anywhere
@@ -152,6 +147,7 @@ class SearchCV(BaseSearchCV):  # type: ignore[misc]
             except BaseException as e:
                 for t in trials:
                     study.tell(t, state="fail", error=f"{type(e).__name__}: {e}")
+                self.study_ = study
                 raise
             key = self._value_key(results)
             n_splits = self.n_splits_
@@ -165,3 +161,11 @@ class SearchCV(BaseSearchCV):  # type: ignore[misc]
                         t.report(float(v[row]), k)
                 study.tell(t, float(results[key][row]))
             done += len(trials)
+        self.study_ = study
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled without ``study_`` (it holds a storage connection); reload the study by
+        name from its storage."""
+        state: dict[str, Any] = dict(super().__getstate__())
+        state.pop("study_", None)
+        return state

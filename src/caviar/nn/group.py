@@ -91,7 +91,7 @@ class SubPopulation:
     def _refresh(self) -> None:
         cfgs, dt, dev = self.cfgs, self.dtype, self.device
         self.ws.clear()
-        self.bn_beta = _col([c.bn_beta for c in cfgs], dt, dev, 2)
+        self.bn_weight = _col([1.0 - c.bn_beta for c in cfgs], dt, dev, 2)  # lerp weight
         self.bn_eps = _col([c.bn_eps for c in cfgs], dt, dev, 3)
         self.masks: list[Tensor | None] = []
         for layer, h in enumerate(self.layout.sizes[1:-1]):
@@ -147,6 +147,7 @@ class SubPopulation:
             )
             for i in range(len(self.segments))
         ]
+        self.opt.bind(self.opt_segments)
 
     def _compact(self, buf: Tensor, rows: Tensor) -> Tensor:
         return torch.cat(
@@ -209,7 +210,7 @@ class SubPopulation:
             loss = self._forward_backward(x, y)
             loss_sum.add_(loss, alpha=b - a)
             with record_function("caviar.optimizer"):
-                self.opt.step(self.opt_segments, neg_step[i], inv_neg_step[i], inv_bc2[i])
+                self.opt.step(neg_step[i], inv_neg_step[i], inv_bc2[i])
             self.steps += 1
         return loss_sum / (bounds[-1][1])
 
@@ -286,10 +287,11 @@ class SubPopulation:
         return loss
 
     def _update_running(self, layer: int, cache: BNCache, batch: int) -> None:
+        """``v = bn_beta * v + (1 - bn_beta) * x`` as ``v.lerp_(x, 1 - bn_beta)``; the variance
+        averaged is the unbiased one (see batchnorm.py)."""
         mean, var = self.running[layer]
-        unbiased = cache.var.squeeze(1) * (batch / (batch - 1))
-        mean.mul_(self.bn_beta).add_(cache.mean.squeeze(1) * (1 - self.bn_beta))
-        var.mul_(self.bn_beta).add_(unbiased * (1 - self.bn_beta))
+        mean.lerp_(cache.mean.squeeze(1), self.bn_weight)
+        var.lerp_(cache.var.squeeze(1) * (batch / (batch - 1)), self.bn_weight)
 
     # ---------------------------------------------------------------- evaluation
     def _chunks(self, n_rows: int) -> list[slice]:

@@ -112,41 +112,48 @@ class PopulationOptimizer:
 
         return table(neg_step), table(1.0 / neg_step), table(1.0 / bc2)
 
-    @torch.no_grad()
-    def step(
-        self,
-        segments: Sequence[tuple[Tensor, Tensor, Tensor, Tensor, Tensor, bool]],
-        neg_step: Tensor,
-        inv_neg_step: Tensor,
-        inv_bc2: Tensor,
-    ) -> None:
-        """One update of every member; ``segments`` holds (w, g, m, s, scratch, decays) ``[P, k]``
-        views and the other arguments are this step's ``[P, 1]`` rows of :meth:`epoch_tables`.
+    def bind(self, segments: Sequence[tuple[Tensor, Tensor, Tensor, Tensor, Tensor, bool]]) -> None:
+        """Slice (w, g, m, s, scratch, decays) ``[P, k]`` segment views into per-optimizer-block
+        lists once, so a step makes a few ``torch._foreach_*`` calls per block."""
+        self.bound = []
+        for b in self.blocks:
+            r = slice(b.start, b.stop)
+            lists = [[seg[i][r] for seg in segments] for i in range(5)]
+            decay = [(seg[0][r], seg[1][r]) for seg in segments if seg[5]]
+            self.bound.append((b, r, *lists, decay))
 
-        Written with in-place ops into preallocated scratch: ``w += m / ((sqrt(s_hat) + eps) /
-        step)`` is the Adam update with the signed step folded into the denominator.
-        """
+    @torch.no_grad()
+    def step(self, neg_step: Tensor, inv_neg_step: Tensor, inv_bc2: Tensor) -> None:
+        """One update of every member; the arguments are this step's ``[P, 1]`` rows of
+        :meth:`epoch_tables`. Adam is written ``w += m / ((sqrt(s_hat) + eps) / step)``: the signed
+        step folded into the denominator, all in place in preallocated scratch."""
         self.t += 1
-        for w_all, g_all, m_all, s_all, t_all, decays in segments:
-            if decays and self.wd is not None:
-                g_all.addcmul_(w_all, self.wd)
-            for b in self.blocks:
-                r = slice(b.start, b.stop)
-                w, g = w_all[r], g_all[r]
-                if b.kind == "sgd":
-                    w.addcmul_(g, neg_step[r])
-                    continue
-                m = g
-                if b.kind in ("momentum", "adam"):
-                    m = m_all[r].lerp_(g, self.omb1[r])
-                if b.kind == "momentum":
-                    w.addcmul_(m, neg_step[r])
-                    continue
-                t = t_all[r]
-                s = s_all[r].lerp_(torch.mul(g, g, out=t), self.omb2[r])
-                if b.kind == "adam":
-                    torch.mul(s, inv_bc2[r], out=t).sqrt_()
-                else:
-                    torch.sqrt(s, out=t)
-                torch.addcmul(self.eps[r] * inv_neg_step[r], t, inv_neg_step[r], out=t)
-                w.addcdiv_(m, t)
+        fe = torch
+        for b, r, w, g, m, s, t, decay in self.bound:
+            n = len(w)
+            if decay and self.wd is not None:
+                wd = self.wd[r]
+                fe._foreach_addcmul_(
+                    [d[1] for d in decay], [d[0] for d in decay], [wd] * len(decay)
+                )
+            if b.kind == "sgd":
+                fe._foreach_addcmul_(w, g, [neg_step[r]] * n)
+                continue
+            moment = g
+            if b.kind in ("momentum", "adam"):
+                fe._foreach_lerp_(m, g, [self.omb1[r]] * n)
+                moment = m
+            if b.kind == "momentum":
+                fe._foreach_addcmul_(w, m, [neg_step[r]] * n)
+                continue
+            fe._foreach_copy_(t, g)
+            fe._foreach_mul_(t, g)
+            fe._foreach_lerp_(s, t, [self.omb2[r]] * n)
+            fe._foreach_copy_(t, s)
+            if b.kind == "adam":
+                fe._foreach_mul_(t, [inv_bc2[r]] * n)
+            fe._foreach_sqrt_(t)
+            inv = inv_neg_step[r]
+            fe._foreach_mul_(t, [inv] * n)
+            fe._foreach_add_(t, [self.eps[r] * inv] * n)
+            fe._foreach_addcdiv_(w, moment, t)

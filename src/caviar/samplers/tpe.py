@@ -1,11 +1,23 @@
 """TPE: the tree-structured Parzen estimator, in the unit cube.
 
-Each param is modelled on its own (univariate TPE, as in Bergstra et al. 2011 and Optuna's
-default): the finished trials are split into the best ``gamma`` share ("good", at most
-``max_good`` of them) and the rest ("bad"); a Parzen estimator ``l`` is fitted to the good
-trials' values and ``g`` to the bad ones, ``n_ei_candidates`` points are drawn from ``l`` and
-the one with the largest ``l / g`` is taken. Everything happens in the unit interval, so log and
-reverse-log params are modelled on their own scales for free.
+The finished trials are split into the best ``gamma`` share ("good": ``min(ceil(gamma * n),
+max_good)``, so ``min(ceil(0.1 n), 25)`` by default) and the rest ("bad"); a Parzen estimator
+``l`` is fitted to the good trials and ``g`` to the bad ones, candidates are drawn from ``l`` and
+the one with the largest ``l / g`` is taken. With ``multivariate=True`` (the default) the
+declared params are modelled jointly (one product kernel per trial); otherwise, and for params
+met define-by-run, each param is modelled on its own. Everything happens in the unit cube, so
+log and reverse-log params are modelled on their own scales for free.
+
+* Kernels: Gaussians truncated to [0, 1] (renormalised, sampled by inverse CDF, never clipped);
+  each kernel's bandwidth along an axis is the larger gap to its neighbouring observations
+  (the outermost use their inner gap; the prior takes no part), clipped to
+  ``[1 / min(100, n + 2), 1]`` (the "magic clip") and scaled by ``_BANDWIDTH``; a prior kernel
+  (centre 0.5, width 1) of weight ``prior_weight`` joins each mixture.
+* Weights: the good kernels weigh 1; the bad ones weigh 1 for the newest 25 and ramp down
+  linearly for older ones (to ``1/n`` for the oldest), so ``g`` follows the recent search.
+* Candidates: ``n_ei_candidates`` (None: as many as keep the work of scoring them about
+  ``_CANDIDATE_WORK`` kernel evaluations, between 24 and 128: more candidates while the model is
+  small, where they are cheap and sharpen the search; 24 at thousands of trials).
 
 * Conditional params: a param is modelled from the trials that have it; params met
   define-by-run are proposed by ``sample_param`` from the same split.
@@ -32,8 +44,13 @@ from caviar.samplers.stream import Stream
 from caviar.space import Choice, Param, Space
 from caviar.trial_record import COMPLETE, MAXIMIZE, PRUNED, RUNNING, FrozenTrial
 
-_EXP: dict[str, Any] = {}
 _SQRT2PI = math.sqrt(2 * math.pi)
+#: every kernel bandwidth is scaled by this (narrower than the neighbour-gap rule: on smooth
+#: low-dimensional problems the sharper l / g ratio finds the optimum sooner; bench/search.py)
+_BANDWIDTH = 0.7
+#: with ``n_ei_candidates=None``: candidates x kernels of g scored per proposal, and the bounds
+_CANDIDATE_WORK = 12_800
+_MIN_CANDIDATES, _MAX_CANDIDATES = 24, 128
 F64 = np.ndarray[Any, np.dtype[np.float64]]
 
 
@@ -95,7 +112,7 @@ class TPESampler(Sampler):
     name = "tpe"
 
     def __init__(self, *, seed: int | None = None, n_startup_trials: int = 10,
-                 n_ei_candidates: int = 24, gamma: float = 0.1, max_good: int = 25,
+                 n_ei_candidates: int | None = None, gamma: float = 0.1, max_good: int = 25,
                  prior_weight: float = 1.0, constant_liar: bool = True,
                  multivariate: bool = True) -> None:
         super().__init__(seed=seed)
@@ -103,9 +120,10 @@ class TPESampler(Sampler):
                 or n_startup_trials < 1:
             raise UsageError(f"TPESampler: n_startup_trials must be an int >= 1, got "
                              f"{n_startup_trials!r}; e.g. n_startup_trials=10")
-        if not isinstance(n_ei_candidates, int) or n_ei_candidates < 1:
-            raise UsageError(f"TPESampler: n_ei_candidates must be an int >= 1, got "
-                             f"{n_ei_candidates!r}; e.g. 24")
+        if n_ei_candidates is not None and (isinstance(n_ei_candidates, bool) or not isinstance(
+                n_ei_candidates, int) or n_ei_candidates < 1):
+            raise UsageError(f"TPESampler: n_ei_candidates must be None (adaptive) or an int "
+                             f">= 1, got {n_ei_candidates!r}; e.g. 24")
         if not 0 < gamma < 1:
             raise UsageError(f"TPESampler: gamma must be in (0, 1), got gamma={gamma!r}; "
                              "e.g. gamma=0.1 (the best 10% are 'good')")
@@ -185,19 +203,25 @@ class TPESampler(Sampler):
         if book.n_complete < self.n_startup_trials:
             return None
         scores = book.scores.view()
-        gf = _EXP.get("gfun")
-        if gf == "sqrt":
-            n_good = max(1, min(math.ceil(_EXP.get("gb", 1.0) * math.sqrt(book.n_complete)), self.max_good))
-        else:
-            n_good = max(1, min(math.ceil(self.gamma * book.n_complete), self.max_good))
+        n_good = self.n_good(book.n_complete)
         good = np.zeros(scores.shape[0], dtype=bool)
-        good[np.argpartition(scores, n_good - 1)[:n_good]] = True
+        good[np.argsort(scores, kind="stable")[:n_good]] = True  # ties: the earlier trial
         liars: dict[str, list[tuple[Any, int]]] = {}
         if self.constant_liar:
             for t in running:
                 for name, v in t.params.items():
                     liars.setdefault(name, []).append((v, t.number))
         return _Split(book, good, liars)
+
+    def n_good(self, n_complete: int) -> int:
+        """How many of ``n_complete`` finished trials count as good: ``min(ceil(gamma n),
+        max_good)``, at least 1 (``min(ceil(0.1 n), 25)`` with the defaults)."""
+        return max(1, min(math.ceil(self.gamma * n_complete - 1e-9), self.max_good))
+
+    def _n_candidates(self, n_kernels: int) -> int:
+        if self.n_ei_candidates is not None:
+            return self.n_ei_candidates
+        return min(_MAX_CANDIDATES, max(_MIN_CANDIDATES, _CANDIDATE_WORK // max(n_kernels, 1)))
 
     # ------------------------------------------------------------------ drawing
     def _draw(self, p: Param, rng: Stream, split: _Split | None) -> Any:
@@ -233,13 +257,12 @@ class TPESampler(Sampler):
         names = list(space)
         lies = [[unit_of(space[n], v, k) for v, k in split.liars.get(n, [])] for n in names]
         if lies and all(len(x) == len(lies[0]) for x in lies) and lies[0]:
-            bad = np.concatenate([bad, np.asarray(lies).T])
+            bad = np.concatenate([bad, np.asarray(lies).T])  # the newest: full weight
         gen = rng.generator
         ks = [len(p.choices) if isinstance(p, Choice) else 0 for p in space.values()]
         lk = _kernels(good, ks, self.prior_weight)
-        gk = _kernels(bad, ks, self.prior_weight,
-                      _ramp_weights(bad.shape[0]) if _EXP.get("ramp", 1) else None)
-        x = _joint_sample(lk, ks, gen, self.n_ei_candidates)
+        gk = _kernels(bad, ks, self.prior_weight, _ramp_weights(bad.shape[0]))
+        x = _joint_sample(lk, ks, gen, self._n_candidates(bad.shape[0] + 1))
         score = _joint_logpdf(x, lk, ks) - _joint_logpdf(x, gk, ks)
         best = x[int(np.argmax(score))]
         out: dict[str, Any] = {}
@@ -257,15 +280,16 @@ class TPESampler(Sampler):
             return np.asarray(c / c.sum(), dtype=np.float64)
 
         lp, gp = probs(good_u), probs(bad_u)
-        cands = np.searchsorted(np.cumsum(lp), gen.random(self.n_ei_candidates) * (1 - 1e-12))
+        cands = np.searchsorted(np.cumsum(lp),
+                                gen.random(self._n_candidates(k)) * (1 - 1e-12))
         cands = np.minimum(cands, k - 1)
         score = np.log(lp[cands]) - np.log(gp[cands])
         return int(cands[int(np.argmax(score))])
 
     def _numeric(self, good_u: F64, bad_u: F64, gen: np.random.Generator) -> float:
         lm = _mixture(good_u, self.prior_weight)
-        gm = _mixture(bad_u, self.prior_weight)
-        x = _sample(lm, gen, self.n_ei_candidates)
+        gm = _mixture(bad_u, self.prior_weight, _ramp_weights(bad_u.shape[0]))
+        x = _sample(lm, gen, self._n_candidates(bad_u.shape[0] + 1))
         score = _logpdf(x, lm) - _logpdf(x, gm)
         return float(x[int(np.argmax(score))])
 
@@ -273,24 +297,22 @@ class TPESampler(Sampler):
 Mixture = tuple[F64, F64, F64, F64]
 
 
-def _mixture(mus: F64, prior_weight: float) -> Mixture:
-    """Truncated Gaussians on [0, 1] at ``mus`` plus a wide prior at 0.5; each bandwidth is the
-    larger gap to its neighbours (the ends 0 and 1 and the prior's centre count as neighbours),
-    clipped to [1 / min(100, n + 1), 1] (Optuna's rule)."""
+def _ramp_weights(n: int) -> F64:
+    """Weights of ``n`` observations in trial order (oldest first): the newest 25 weigh 1,
+    older ones ramp linearly from ``1/n`` (the oldest) up (the TPE literature's and Optuna's
+    documented default weighting)."""
+    if n < 25:
+        return np.ones(n)
+    return np.concatenate([np.linspace(1.0 / n, 1.0, n - 25), np.ones(25)])
+
+
+def _mixture(mus: F64, prior_weight: float, weights: F64 | None = None) -> Mixture:
+    """Truncated Gaussians on [0, 1] at ``mus`` (bandwidths: ``_gap_sigmas``) plus the prior
+    (centre 0.5, width 1, weight ``prior_weight``); ``weights``: the kernels' (default 1)."""
     n = mus.shape[0]
-    if n:
-        m = np.append(mus, 0.5)  # the prior's centre takes part in the gaps (as in Optuna)
-        order = np.argsort(m)
-        s = m[order]
-        pad = np.concatenate(([0.0], s, [1.0]))
-        sig_sorted = np.maximum(s - pad[:-2], pad[2:] - s)
-        sg = np.empty(n + 1)
-        sg[order] = sig_sorted
-        sg = np.clip(sg, 1.0 / min(100, n + 1), 1.0)
-        sg[n] = 1.0
-        w = np.append(np.ones(n), prior_weight)
-    else:
-        m, sg, w = np.array([0.5]), np.array([1.0]), np.array([prior_weight])
+    m = np.append(mus, 0.5)
+    sg = np.append(_gap_sigmas(mus, n + 1), 1.0) if n else np.ones(1)
+    w = np.append(np.ones(n) if weights is None else weights, prior_weight)
     w = w / w.sum()
     z = ndtr((1.0 - m) / sg) - ndtr(-m / sg)
     coef = w / (sg * np.maximum(z, 1e-300) * _SQRT2PI)
@@ -300,10 +322,15 @@ def _mixture(mus: F64, prior_weight: float) -> Mixture:
 def _sample(mix: Mixture, gen: np.random.Generator, k: int) -> F64:
     m, sg, w, _ = mix
     idx = np.minimum(np.searchsorted(np.cumsum(w), gen.random(k) * (1 - 1e-12)), len(w) - 1)
-    mu, s = m[idx], sg[idx]
+    return _truncnorm(m[idx], sg[idx], gen.random(k))
+
+
+def _truncnorm(mu: F64, s: F64, q: F64) -> F64:
+    """Inverse-CDF draws from N(mu, s) truncated to [0, 1] (``q`` uniform in [0, 1)): exact,
+    so no mass piles up at the edges; the final clip only guards the last ulp."""
     a, b = ndtr(-mu / s), ndtr((1.0 - mu) / s)
-    u = np.clip(a + gen.random(k) * (b - a), 1e-12, 1 - 1e-12)
-    return np.asarray(np.clip(mu + s * ndtri(u), 0.0, 1.0), dtype=np.float64)
+    p = np.clip(a + q * (b - a), 1e-300, 1 - 1e-16)
+    return np.asarray(np.clip(mu + s * ndtri(p), 0.0, 1.0), dtype=np.float64)
 
 
 def _logpdf(x: F64, mix: Mixture) -> F64:
@@ -320,17 +347,11 @@ def _logpdf(x: F64, mix: Mixture) -> F64:
 Kernels = tuple[F64, F64, F64, F64, list[F64 | None]]
 
 
-def _ramp_weights(n: int) -> F64:
-    """Weights of ``n`` observations in trial order: the newest 25 weigh 1, older ones ramp
-    down linearly towards 1/n (Optuna's documented ``default_weights``)."""
-    if n < 25:
-        return np.ones(n)
-    return np.concatenate([np.linspace(1.0 / n, 1.0, n - 25), np.ones(25)])
-
-
 def _gap_sigmas(mus: F64, n_kernels: int) -> F64:
     """Per-kernel bandwidth along one axis: the larger gap to a neighbour; the outermost kernels
-    use their inner gap (Optuna's consider_endpoints=False); clipped to [1/min(100, n+1), 1]."""
+    use their inner gap (Optuna's consider_endpoints=False; a lone kernel uses its distance to
+    the farther end); clipped to [1/min(100, n_kernels+1), 1] (the magic clip, n_kernels
+    counting the prior), then scaled by ``_BANDWIDTH``."""
     n = mus.shape[0]
     order = np.argsort(mus)
     s = mus[order]
@@ -341,25 +362,18 @@ def _gap_sigmas(mus: F64, n_kernels: int) -> F64:
         sig_sorted[-1] = s[-1] - s[-2]
     sig = np.empty(n)
     sig[order] = sig_sorted
-    return np.asarray(np.clip(sig, 1.0 / min(100, n_kernels + 1), 1.0), dtype=np.float64)
+    return np.asarray(np.clip(sig, 1.0 / min(100, n_kernels + 1), 1.0) * _BANDWIDTH,
+                      dtype=np.float64)
 
 
 def _kernels(u: F64, ks: list[int], prior_weight: float, weights: F64 | None = None) -> Kernels:
-    """One kernel per row of ``u`` plus a prior kernel (centre 0.5, width 1 / uniform).
-
-    Numeric axes share one bandwidth per axis, Scott-like: ``0.2 * n ** (-1 / (d + 4))``,
-    clipped from below by the magic clip ``1 / min(100, n + 2)`` (n kernels plus the prior)."""
+    """One product kernel per row of ``u`` (weight ``weights``, default 1) plus a prior kernel
+    (centre 0.5, width 1 / uniform over the choices, weight ``prior_weight``). Returns the
+    centres, bandwidths, component weights, per-component log normalisers and, per choice
+    axis, the log probabilities of each choice."""
     n, d = u.shape
     mu = np.vstack([u, np.full((1, d), 0.5)])
     sig = np.ones((n + 1, d))
-    if n:
-        if _EXP.get("bw", "gap") == "scott":
-            bw = _EXP.get("b0", 0.2) * n ** (-1.0 / (d + 4))
-            sig[:n] = min(max(bw, 1.0 / min(100, n + 2)), 1.0)
-        else:
-            for j, k in enumerate(ks):
-                if not k:
-                    sig[:n, j] = _gap_sigmas(u[:, j], n + 1) * _EXP.get("bwf", 1.0)
     cat: list[F64 | None] = []
     for j, k in enumerate(ks):
         if k:
@@ -369,16 +383,18 @@ def _kernels(u: F64, ks: list[int], prior_weight: float, weights: F64 | None = N
             cat.append(np.log(w / w.sum(axis=1, keepdims=True)))
         else:
             cat.append(None)
+            if n:
+                sig[:n, j] = _gap_sigmas(u[:, j], n + 1)
     w = np.append(np.ones(n) if weights is None else weights, prior_weight)
     w = w / w.sum()
-    logw = np.log(w)
-    # log of the truncation mass on [0, 1] of each (kernel, axis)
+    # log of the truncation mass on [0, 1] of each (kernel, axis): truncated, renormalised
     logz = np.log(np.maximum(ndtr((1.0 - mu) / sig) - ndtr(-mu / sig), 1e-300))
-    return mu, sig, w, logw - np.sum(np.where(np.array(ks) == 0,
-                                              logz + np.log(sig * _SQRT2PI), 0), axis=1), cat
+    norm = np.where(np.array(ks) == 0, logz + np.log(sig * _SQRT2PI), 0.0)
+    return mu, sig, w, np.log(w) - np.sum(norm, axis=1), cat
 
 
 def _joint_sample(kern: Kernels, ks: list[int], gen: np.random.Generator, m: int) -> F64:
+    """``m`` draws from the mixture: a component by weight, then each axis from it."""
     mu, sig, w, _, cat = kern
     n_k = mu.shape[0]
     idx = np.minimum(np.searchsorted(np.cumsum(w), gen.random(m) * (1 - 1e-12)), n_k - 1)
@@ -392,13 +408,6 @@ def _joint_sample(kern: Kernels, ks: list[int], gen: np.random.Generator, m: int
         else:
             out[:, j] = _truncnorm(mu[idx, j], sig[idx, j], gen.random(m))
     return out
-
-
-def _truncnorm(mu: F64, s: F64, q: F64) -> F64:
-    """Inverse-CDF draws from N(mu, s) truncated to [0, 1] (``q`` uniform in [0, 1))."""
-    a, b = ndtr(-mu / s), ndtr((1.0 - mu) / s)
-    p = np.clip(a + q * (b - a), 1e-300, 1 - 1e-16)
-    return np.asarray(np.clip(mu + s * ndtri(p), 0.0, 1.0), dtype=np.float64)
 
 
 def _joint_logpdf(x: F64, kern: Kernels, ks: list[int]) -> F64:

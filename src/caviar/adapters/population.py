@@ -1,0 +1,169 @@
+"""Tune caviar.nn networks a whole population at a time.
+
+``tune_population(study, data=..., n_trials=..., population=64)`` asks the study for up to
+``population`` trials, trains them as ONE batched PyTorch program (``caviar.nn``), reports
+every member's validation accuracy per epoch as the trial's learning curve, lets the study's
+pruner stop members per epoch (their compute is saved), and tells each trial its final
+validation accuracy. A member that diverges fails on its own; the others carry on. Each
+member's init seed is its trial number, so a seeded study reproduces.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from caviar.errors import UsageError
+from caviar.executors.heartbeat import Heartbeat
+from caviar.space import Choice, Float, Int
+from caviar.trial_record import COMPLETE, FAIL, MAXIMIZE, PRUNED, RUNNING
+
+if TYPE_CHECKING:
+    from caviar.study import Study
+
+#: the lecture's tuning space for the built-in network (Adam; batch norm before activations)
+MLP_SPACE: dict[str, Any] = {
+    "lr": Float(1e-4, 1e-1, scale="log"),
+    "beta1": Float(0.8, 0.99, scale="reverse_log"),
+    "beta2": Float(0.99, 0.9999, scale="reverse_log"),
+    "hidden": Int(16, 256, scale="log"),
+    "depth": Int(1, 3),
+    "batch_size": Choice([32, 64, 128, 256]),
+    "bn_beta": Float(0.8, 0.999, scale="reverse_log"),
+}
+MLP_FIXED: dict[str, Any] = {"optimizer": "adam", "batch_norm": True, "epochs": 20}
+
+
+def tune_population(study: Study, *, data: Any = "digits", n_trials: int,
+                    population: int = 64, fixed: Mapping[str, Any] | None = None,
+                    device: str = "cpu", dtype: Any = None, threads: int | None = None,
+                    heartbeat: float = 5.0, data_seed: int = 0,
+                    on_population: Callable[[int, int], None] | None = None) -> Study:
+    """Run populations until the study holds ``n_trials`` trials that count.
+
+    ``data``: a caviar.nn data set name ('digits', 'mnist5k', 'mnist1d') or a
+    ``caviar.nn.Dataset``. ``fixed``: hyperparameters every member shares (default: Adam,
+    batch norm, 20 epochs). The study's declared space (or ``MLP_SPACE``) supplies the rest.
+    """
+    try:
+        import torch
+
+        from caviar import nn
+    except ImportError:
+        raise UsageError("tune_population needs PyTorch: pip install torch==2.13.0 "
+                         "'caviar[torch]'") from None
+    if study.direction != MAXIMIZE:
+        raise UsageError(f"study {study.name!r}: population tuning maximizes validation "
+                         f"accuracy, got direction={study.direction!r}; create it with "
+                         "direction='maximize'")
+    for name, v in (("n_trials", n_trials), ("population", population)):
+        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+            raise UsageError(f"{name}: must be an integer >= 1, got {name}={v!r}")
+    fixed = {**MLP_FIXED, **(fixed or {})}
+    unknown = set(fixed) - set(nn.ALLOWED_KEYS)
+    if unknown:
+        raise UsageError(f"fixed: unknown hyperparameters {sorted(unknown)}; allowed: "
+                         f"{', '.join(nn.ALLOWED_KEYS)}")
+    bad = [n for n in study.space if n not in nn.ALLOWED_KEYS]
+    if bad:
+        raise UsageError(f"study {study.name!r}: params {bad} are not caviar.nn "
+                         f"hyperparameters; allowed: {', '.join(nn.ALLOWED_KEYS)}")
+    # check the fixed part once, before any trial starts (bad input never costs a trial)
+    nn.parse_config({**fixed, **{n: p.value(0.5) for n, p in study.declared.items()}})
+    dataset = data if isinstance(data, nn.Dataset) else nn.load_dataset(str(data),
+                                                                        seed=data_seed)
+    shared = study.storage.shared_between_processes
+    beat = Heartbeat(study.storage, heartbeat) if shared else None
+    round_ = 0
+    try:
+        while True:
+            trials = study.ask(population, cap=n_trials)
+            if not trials:
+                break
+            round_ += 1
+            if on_population is not None:
+                on_population(round_, len(trials))
+            if beat is not None:
+                for t in trials:
+                    beat.add(t)
+            try:
+                _train_one_population(study, trials, dataset, fixed, device,
+                                      dtype or torch.float32, threads)
+            finally:
+                if beat is not None:
+                    for t in trials:
+                        beat.remove(t)
+    except KeyboardInterrupt:
+        from caviar.executors.loop import release_interrupted
+
+        release_interrupted(study)
+        raise
+    finally:
+        if beat is not None:
+            beat.close()
+        study._flush_reports()
+    return study
+
+
+def _train_one_population(study: Study, trials: list[Any], data: Any, fixed: dict[str, Any],
+                          device: str, dtype: Any, threads: int | None) -> None:
+    from caviar import nn
+
+    configs = [{**fixed, **t.params, "seed": t.number} for t in trials]
+    pruner = study.pruner
+    finished = _finished_curves(study) if pruner is not None else []
+    stopped: dict[int, str] = {}
+
+    def on_epoch(epoch: int, reports: list[Any]) -> set[int] | None:
+        for r in reports:
+            v = r.val_accuracy
+            if v == v:  # NaN: the member failed; its trial fails at the end
+                trials[r.member].report(float(v), epoch)
+        if pruner is None:
+            return None
+        study._flush_reports()
+        from caviar.pruners.base import Other
+
+        curves = {i: dict(t.reports) for i, t in enumerate(trials)}
+        stop = set()
+        for r in reports:
+            if not r.alive or r.member in stopped:
+                continue
+            others = finished + [Other(trials[j].number, RUNNING, c)
+                                 for j, c in curves.items() if j != r.member]
+            d = pruner.decide_trial(trials[r.member].number, curves[r.member], others, False)
+            if d.prune:
+                stopped[r.member] = d.reason or f"pruned at epoch {epoch}"
+                stop.add(r.member)
+        return stop
+
+    started = time.perf_counter()
+    result = nn.train_population(configs, data, device=device, dtype=dtype,
+                                 on_epoch=on_epoch, threads=threads)
+    per_trial = (time.perf_counter() - started) / max(1, len(trials))
+    for t, m in zip(trials, result.members, strict=True):
+        t.set_user_attr("val_accuracy", m.val_accuracy if m.history else None)
+        t.set_user_attr("train_loss", m.train_loss if m.history else None)
+        t.set_user_attr("epochs_trained", m.epochs_trained)
+        t.system_attrs["population_size"] = len(trials)
+        t.system_attrs["population_seconds_per_trial"] = per_trial
+        if m.state == "failed":
+            study.tell(t, state=FAIL, error=m.error or "diverged")
+        elif m.state == "stopped" or t.id in () or trials.index(t) in stopped:
+            t.system_attrs["pruned_because"] = stopped.get(trials.index(t), "stopped")
+            study.tell(t, state=PRUNED)
+        else:
+            study.tell(t, float(m.val_accuracy))
+
+
+def _finished_curves(study: Study) -> list[Any]:
+    from caviar.pruners.base import Other
+
+    done = [t for t in study.trials if t.state in (COMPLETE, PRUNED)]
+    if not done:
+        return []
+    curves: dict[int, dict[int, float]] = {}
+    for tid, step, v in study.storage.get_reports(study.id, [t.id for t in done]):
+        curves.setdefault(tid, {})[step] = v
+    return [Other(t.number, t.state, curves.get(t.id, {})) for t in done]
