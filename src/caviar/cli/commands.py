@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from caviar.cli import db_commands
+from caviar.cli import db_commands, mlp_command
 from caviar.cli.options import run_options, storage_option
 from caviar.cli.show import best_text, console, studies_table, trials_table
 from caviar.cli.viz_commands import ALL as VIZ_COMMANDS
@@ -222,3 +222,4 @@ ALL += [db_commands.db]  # caviar db version|upgrade URL
 from caviar.cli.retest_command import ALL as RETEST_COMMANDS  # noqa: E402
 
 ALL += RETEST_COMMANDS  # caviar retest STUDY --top 5 --seeds 5
+ALL += [mlp_command.tune_mlp]  # caviar tune-mlp (the population engine)

@@ -1,0 +1,82 @@
+"""``caviar tune-mlp``: tune the built-in batch-norm MLP on a packaged data set, a whole
+population of networks at a time (caviar.nn)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from caviar.cli.options import quiet_option, storage_option
+from caviar.cli.show import best_text, console
+
+
+@click.command("tune-mlp")
+@click.option("--data", default="digits", show_default=True,
+              type=click.Choice(["digits", "mnist5k", "mnist1d"]),
+              help="A data set that ships with a package (nothing downloads).")
+@click.option("--trials", "-n", "n_trials", type=int, default=128, show_default=True,
+              help="Target number of trials in the study (resumes up to it).")
+@click.option("--population", "-p", type=int, default=64, show_default=True,
+              help="Networks trained at once as one batched program.")
+@click.option("--epochs", type=int, default=20, show_default=True)
+@click.option("--study", "study_name", default="mlp", show_default=True)
+@click.option("--sampler", type=click.Choice(["random", "sobol", "tpe", "coarse-to-fine"]),
+              default=None, help="Sampler for a new study [default: random].")
+@click.option("--pruner", type=click.Choice(["none", "median", "asha", "hyperband"]),
+              default="none", show_default=True, help="Stop members per epoch.")
+@click.option("--seed", type=int, default=None)
+@click.option("--device", default="cpu", show_default=True, help="cpu, cuda, cuda:1, ...")
+@click.option("--threads", type=int, default=None, help="torch threads (default: all cores).")
+@storage_option
+@quiet_option
+def tune_mlp(data: str, n_trials: int, population: int, epochs: int, study_name: str,
+             sampler: str | None, pruner: str, seed: int | None, device: str,
+             threads: int | None, storage: str, quiet: bool) -> None:
+    """Random search (or another sampler) over the lecture's space: learning rate (log), Adam
+    beta1 and beta2 (reverse-log), hidden width (log int), depth, mini-batch size and the
+    batch-norm beta (reverse-log)."""
+    from caviar.adapters import MLP_SPACE, tune_population
+    from caviar.errors import UsageError
+    from caviar.executors.progress import ProgressView
+    from caviar.pruners import make_pruner
+    from caviar.study import create_study
+
+    if epochs < 1:
+        raise UsageError(f"--epochs: must be >= 1, got {epochs}")
+    pr: Any = None
+    if pruner != "none":
+        pr = make_pruner(pruner) if pruner == "median" else make_pruner(
+            {"name": pruner, "min_budget": 1, "max_budget": epochs - 1 or 1})
+    study = create_study(study_name, storage=storage, direction="maximize", sampler=sampler,
+                         seed=seed, space=MLP_SPACE, pruner=pr)
+    out = console(quiet)
+    out.print(f"study [bold]{study.name}[/] in {study.storage.url}: {n_trials} trials of the "
+              f"batch-norm MLP on {data}, {population} at a time, {epochs} epochs, "
+              f"device {device}")
+    done = sum(1 for t in study.trials if t.counted and t.state != "running")
+    view = ProgressView(study.name, "maximize", n_trials, done, _best(study), enabled=not quiet)
+
+    def on_population(round_: int, size: int) -> None:
+        view.set(sum(1 for t in study.trials if t.counted and t.state != "running"),
+                 _best(study))
+
+    try:
+        tune_population(study, data=data, n_trials=n_trials, population=population,
+                        fixed={"epochs": epochs}, device=device, threads=threads,
+                        on_population=on_population)
+        on_population(0, 0)
+    finally:
+        view.close()
+    out.print("trials: " + ", ".join(f"{k} {v}" for k, v in sorted(study.counts().items())))
+    best = study.best_trial
+    click.echo(best_text(best, study.direction).replace(
+        "value =", "validation accuracy ="))
+
+
+def _best(study: Any) -> float | None:
+    vals = [t.value for t in study.trials if t.state == "complete" and t.value is not None]
+    return max(vals) if vals else None
+
+
+COMMANDS = [tune_mlp]
