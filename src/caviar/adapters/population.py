@@ -142,7 +142,7 @@ def _train_one_population(study: Study, trials: list[Any], data: Any, fixed: dic
     result = nn.train_population(configs, data, device=device, dtype=dtype,
                                  on_epoch=on_epoch, threads=threads)
     per_trial = (time.perf_counter() - started) / max(1, len(trials))
-    for t, m in zip(trials, result.members, strict=True):
+    for i, (t, m) in enumerate(zip(trials, result.members, strict=True)):
         t.set_user_attr("val_accuracy", m.val_accuracy if m.history else None)
         t.set_user_attr("train_loss", m.train_loss if m.history else None)
         t.set_user_attr("epochs_trained", m.epochs_trained)
@@ -150,8 +150,8 @@ def _train_one_population(study: Study, trials: list[Any], data: Any, fixed: dic
         t.system_attrs["population_seconds_per_trial"] = per_trial
         if m.state == "failed":
             study.tell(t, state=FAIL, error=m.error or "diverged")
-        elif m.state == "stopped" or t.id in () or trials.index(t) in stopped:
-            t.system_attrs["pruned_because"] = stopped.get(trials.index(t), "stopped")
+        elif m.state == "stopped" or i in stopped:
+            t.system_attrs["pruned_because"] = stopped.get(i, "stopped")
             study.tell(t, state=PRUNED)
         else:
             study.tell(t, float(m.val_accuracy))
