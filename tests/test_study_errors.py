@@ -18,6 +18,7 @@ from caviar import (
     create_study,
     load_study,
 )
+from caviar.storage.base import SCHEMA_VERSION
 
 
 def no_trial_ran(study):
@@ -152,7 +153,8 @@ def test_database_with_a_newer_schema(sqlite_url, tmp_path):
         con.execute("UPDATE caviar_meta SET value='7' WHERE key='schema_version'")
     con.close()
     has(raised(SchemaVersionError, lambda: create_study("s", storage=sqlite_url)),
-        "schema version 7", "newer caviar", "up to version 1", "upgrade caviar")
+        "schema version 7", "newer caviar", f"up to version {SCHEMA_VERSION}",
+                  "upgrade caviar")
     with sqlite3.connect(tmp_path / "c.db") as con:
         assert con.execute("SELECT count(*) FROM caviar_trials").fetchone() == (2,)
     con.close()

@@ -98,20 +98,14 @@ def test_ray_needs_a_shared_storage(ray_cluster):
         caviar.create_study().optimize(quadratic, n_trials=2, backend="ray")
 
 
-def test_an_objective_ray_cannot_load_stops_the_study_with_a_clear_error(tmp_path):
-    import ray
-
+def test_an_objective_ray_cannot_load_stops_the_study_with_a_clear_error(ray_cluster, tmp_path):
     from caviar.cli.objective_ref import ObjectiveRef
 
     src = tmp_path / "pkg_objective.py"
     src.write_text("def objective(trial):\n    return trial.suggest_float('x', 0, 1)\n")
     ref = ObjectiveRef(f"{src}:objective")
     src.unlink()  # now the Ray workers cannot load it
-    ray.init(num_cpus=2, include_dashboard=False, configure_logging=False)
-    try:
-        study = caviar.create_study("gone", storage=f"sqlite:///{tmp_path / 'g.db'}")
-        with pytest.raises(caviar.UsageError, match="make the objective importable there"):
-            study.optimize(ref, n_trials=4, workers=2, backend="ray")
-        assert not [t for t in study.trials if t.state == "running"]
-    finally:
-        ray.shutdown()
+    study = caviar.create_study("gone", storage=f"sqlite:///{tmp_path / 'g.db'}")
+    with pytest.raises(caviar.UsageError, match="make the objective importable there"):
+        study.optimize(ref, n_trials=4, workers=2, backend="ray")
+    assert not [t for t in study.trials if t.state == "running"]

@@ -75,6 +75,7 @@ def test_upgrade_on_postgresql() -> None:
         with eng.begin() as conn:
             conn.execute(sa.text("DROP INDEX ix_caviar_trials_parent"))
             conn.execute(sa.text("ALTER TABLE caviar_trials DROP COLUMN parent_id"))
+            conn.execute(sa.text("ALTER TABLE caviar_studies DROP COLUMN n_lost"))
             conn.execute(sa.text("UPDATE caviar_meta SET value = '1' "
                                  "WHERE key = 'schema_version'"))
         eng.dispose()
