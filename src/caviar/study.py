@@ -151,6 +151,19 @@ class Study:
             return trials[0]
         return trials
 
+    def ask_fixed(self, params: Mapping[str, Any], *,
+                  system_attrs: Mapping[str, Any] | None = None) -> Trial:
+        """Start one trial with the given ``params`` (a babysat run, a branch, a replay); the
+        sampler draws only the declared params not given. Never takes a lost trial's retry."""
+        records = self.storage.create_trials(self.id, 1, worker=self.worker,
+                                             system_attrs=[dict(system_attrs or {})])
+        rec = records[0]
+        t = Trial(self, rec, dict(params), self._rng(rec.number))
+        for name, p in self.declared.items():
+            t.suggest(name, p)
+        self._live[t.id] = t
+        return t
+
     #: a trial lost with its worker (or interrupted) is retried with the same params this
     #: many times; a retry resumes from the lost trial's last checkpoint (trial.restore()).
     max_retries = 3

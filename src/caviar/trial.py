@@ -37,7 +37,7 @@ class Trial:
     """One running trial. Params come from the study's sampler; values are stored on finish
     (and with every heartbeat while running)."""
 
-    __slots__ = ("_done", "_proposed", "_rng", "_study", "id", "number", "params",
+    __slots__ = ("_done", "_panda", "_proposed", "_rng", "_study", "id", "number", "params",
                  "record", "reports", "system_attrs", "user_attrs")
 
     def __init__(self, study: Study, record: FrozenTrial, proposed: dict[str, Any],
@@ -53,6 +53,7 @@ class Trial:
         self.system_attrs: dict[str, Any] = dict(record.system_attrs)
         self.reports: dict[int, float] = {}
         self._done = False
+        self._panda: Any = None  # a caviar.panda controller while the trial is babysat
 
     def __repr__(self) -> str:
         return f"Trial(number={self.number}, params={self.params})"
@@ -114,6 +115,20 @@ class Trial:
                              f"got step={step!r}")
         self.reports[int(step)] = float(value)
         self._study._report(self, int(step), float(value))
+        if self._panda is not None:  # babysat: a step boundary applies nudges, pause, stop
+            self._panda.boundary(self, int(step))
+
+    def hyper(self, name: str) -> Any:
+        """The current value of the mutable param ``name`` (suggest it first). Read it every
+        epoch: in a babysat run (caviar.panda) a nudge changes it at the next ``report``;
+        otherwise it is ``params[name]``. Params never read through ``hyper`` are immutable."""
+        if name not in self.params:
+            raise SpaceError(f"trial {self.number}: hyper({name!r}) needs the param suggested "
+                             f"first, got only {sorted(self.params)}; call trial.suggest_*"
+                             f"({name!r}, ...) before trial.hyper({name!r})")
+        if self._panda is None:
+            return self.params[name]
+        return self._panda.hyper(self, name)
 
     def should_prune(self) -> bool:
         """Ask the study's pruner whether this trial should stop now."""
@@ -140,6 +155,8 @@ class Trial:
         # the params known so far go with it, so a retry after a crash finds them
         self._study.storage.heartbeat([self.id], {self.id: dict(self.params)})
         self._study.storage.add_event(self.id, "checkpoint", {"path": rel, "step": int(step)})
+        if self._panda is not None:  # babysat: a stop asked at this step lands after the save
+            self._panda.checkpointed(int(step), rel)
         return os.path.join(root, rel)
 
     def restore(self) -> tuple[Any, int] | None:
@@ -149,10 +166,14 @@ class Trial:
 
         from caviar import artifacts
 
-        for tid in (self.id, self.system_attrs.get("retry_of_id")):
+        # a branch (caviar rewind) starts from one step of another trial: restore_from
+        branch = self.system_attrs.get("restore_from") or {}
+        for tid, step in ((self.id, None), (self.system_attrs.get("retry_of_id"), None),
+                          (branch.get("trial_id"), branch.get("step"))):
             if tid is None:
                 continue
-            marks = [e for e in self._study.storage.get_events(int(tid)) if e.kind == "checkpoint"]
+            marks = [e for e in self._study.storage.get_events(int(tid)) if e.kind == "checkpoint"
+                     and (step is None or int(e.payload["step"]) == int(step))]
             if marks:
                 last = marks[-1].payload
                 state = artifacts.load(os.path.join(self._study.artifacts_dir, last["path"]))

@@ -48,7 +48,7 @@ def state_diff() -> Callable[[dict[str, torch.Tensor], dict[str, torch.Tensor]],
 np.seterr(all="ignore")
 
 
-@pytest.fixture(autouse=True, scope="session")
+@pytest.fixture(autouse=True, scope="module")
 def _one_thread():
     """Correctness tests run on one intra-op thread: on a shared 2-core machine, two spinning
     OpenMP threads make every operator many times slower (speed lives in bench/)."""

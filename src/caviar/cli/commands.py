@@ -223,3 +223,6 @@ from caviar.cli.retest_command import ALL as RETEST_COMMANDS  # noqa: E402
 
 ALL += RETEST_COMMANDS  # caviar retest STUDY --top 5 --seeds 5
 ALL += [mlp_command.tune_mlp]  # caviar tune-mlp (the population engine)
+from caviar.cli import panda_commands  # noqa: E402
+
+ALL += panda_commands.COMMANDS  # babysit, nudge, pause, resume, stop, rewind, replay, history

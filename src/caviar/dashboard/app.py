@@ -287,6 +287,14 @@ def _control(dash: Dashboard, body: Any) -> dict[str, Any]:
             raise BadRequest(f"nudge: factor must be in (0, 1e6], got {factor!r}")
         payload.update({"param": param, **({"factor": float(factor)} if factor is not None
                                            else {"value": float(value)})})  # type: ignore[arg-type]
+        if isinstance(fresh.system_attrs.get("babysit"), dict):  # babysat: mutability, range
+            from caviar.panda.control import Change, ControlError, check_changes
+
+            try:
+                check_changes(v.storage, v.storage.get_study(v.name), fresh, [Change(
+                    param, value=payload.get("value"), factor=payload.get("factor"))])
+            except ControlError as e:
+                raise BadRequest(str(e)) from None
     elif any(k in body for k in ("param", "factor", "value")):
         raise BadRequest(f"{action}: takes no param, factor or value")
     event_id = v.storage.add_event(fresh.id, action, payload)

@@ -37,6 +37,20 @@ class Block:
     stop: int
 
 
+@dataclass
+class BoundBlock:
+    """An optimizer block's rows of every parameter segment (see ``PopulationOptimizer.bind``)."""
+
+    block: Block
+    rows: slice
+    w: list[Tensor]
+    g: list[Tensor]
+    m: list[Tensor]
+    s: list[Tensor]
+    t: list[Tensor]
+    decay: list[tuple[Tensor, Tensor]]  # (weights, their gradients) of the weight matrices
+
+
 def blocks(cfgs: Sequence[MemberConfig]) -> list[Block]:
     """Contiguous optimizer blocks; ``cfgs`` must already be sorted by optimizer."""
     out: list[Block] = []
@@ -115,12 +129,21 @@ class PopulationOptimizer:
     def bind(self, segments: Sequence[tuple[Tensor, Tensor, Tensor, Tensor, Tensor, bool]]) -> None:
         """Slice (w, g, m, s, scratch, decays) ``[P, k]`` segment views into per-optimizer-block
         lists once, so a step makes a few ``torch._foreach_*`` calls per block."""
-        self.bound = []
+        self.bound: list[BoundBlock] = []
         for b in self.blocks:
             r = slice(b.start, b.stop)
-            lists = [[seg[i][r] for seg in segments] for i in range(5)]
-            decay = [(seg[0][r], seg[1][r]) for seg in segments if seg[5]]
-            self.bound.append((b, r, *lists, decay))
+            self.bound.append(
+                BoundBlock(
+                    b,
+                    r,
+                    [seg[0][r] for seg in segments],
+                    [seg[1][r] for seg in segments],
+                    [seg[2][r] for seg in segments],
+                    [seg[3][r] for seg in segments],
+                    [seg[4][r] for seg in segments],
+                    [(seg[0][r], seg[1][r]) for seg in segments if seg[5]],
+                )
+            )
 
     @torch.no_grad()
     def step(self, neg_step: Tensor, inv_neg_step: Tensor, inv_bc2: Tensor) -> None:
@@ -129,7 +152,8 @@ class PopulationOptimizer:
         step folded into the denominator, all in place in preallocated scratch."""
         self.t += 1
         fe = torch
-        for b, r, w, g, m, s, t, decay in self.bound:
+        for bb in self.bound:
+            b, r, w, g, m, s, t, decay = bb.block, bb.rows, bb.w, bb.g, bb.m, bb.s, bb.t, bb.decay
             n = len(w)
             if decay and self.wd is not None:
                 wd = self.wd[r]
