@@ -88,6 +88,7 @@ class Study:
         self._retry_queue: list[FrozenTrial] = []
         self._retried: set[int] = set()
         self._lost_seen = 0
+        self._deferred: list[tuple[Trial, TrialUpdate]] = []
 
     def __repr__(self) -> str:
         return (f"Study(name={self.name!r}, direction={self.direction!r}, "
@@ -270,21 +271,36 @@ class Study:
                      error: str | None = None, counted: bool = True, n: int = 0,
                      cap: int | None = None) -> tuple[FrozenTrial | None, list[Trial]]:
         """Finish a trial and start up to ``n`` new ones in one storage write."""
+        self.defer_tell(trial, value, state=state, error=error, counted=counted)
+        frozen, started = self.flush_told(n=n, cap=cap)
+        return frozen[0], started
+
+    def defer_tell(self, trial: Trial | int, value: Any = None, *, state: str | None = None,
+                   error: str | None = None, counted: bool = True) -> None:
+        """Record a trial's outcome now and write it with the next ``flush_told`` (the worker
+        loop groups the results of very fast trials into one write)."""
         t = self._resolve(trial)
-        u = self._outcome(t, value, state, error, counted)
+        self._deferred.append((t, self._outcome(t, value, state, error, counted)))
+        t._done = True
+
+    def flush_told(self, *, n: int = 0, cap: int | None = None
+                   ) -> tuple[list[FrozenTrial | None], list[Trial]]:
+        """Write every deferred outcome (and start up to ``n`` trials) in one transaction."""
+        items, self._deferred = self._deferred, []
         if self._pending_reports:
             self._flush_reports()
+        updates = [u for _, u in items]
         if n:
             applied, records = self.storage.finish_and_create(
-                [u], self.id, n, cap=cap, worker=self.worker)
-            ok = applied[0]
+                updates, self.id, n, cap=cap, worker=self.worker)
         else:
-            ok, records = self.storage.finish_trials([u])[0], []
-        t._done = True
-        del self._live[t.id]
-        frozen = None if not ok else FrozenTrial(
-            t.id, self.id, t.number, u.state, u.value, t.params, t.user_attrs, t.system_attrs,
-            u.error, self.worker, u.counted, parent_id=u.parent_id)
+            applied, records = (self.storage.finish_trials(updates) if updates else []), []
+        frozen: list[FrozenTrial | None] = []
+        for (t, u), ok in zip(items, applied, strict=True):
+            self._live.pop(t.id, None)
+            frozen.append(None if not ok else FrozenTrial(
+                t.id, self.id, t.number, u.state, u.value, t.params, t.user_attrs,
+                t.system_attrs, u.error, self.worker, u.counted, parent_id=u.parent_id))
         return frozen, self._start(records)
 
     def discard(self, trials: Sequence[Trial]) -> None:

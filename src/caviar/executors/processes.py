@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from caviar.errors import SpaceError, UsageError
 from caviar.executors.loop import INTERRUPTED, LoopSettings, run_loop
-from caviar.trial_record import COMPLETE, FAIL, RUNNING, TrialUpdate, better
+from caviar.trial_record import FAIL, RUNNING, TrialUpdate
 
 if TYPE_CHECKING:
     from caviar.executors.progress import ProgressView
@@ -96,19 +96,12 @@ def run_processes(study: Study, objective: Any, settings: LoopSettings, workers:
                 f"({type(e).__name__}: {e}); define it at module level in a file") from None
     procs = [_spawn(ctx, job) for _ in range(workers)]
     respawns = 0
-    seq, by_number = 0, {}
+    done = 0
     try:
         while True:
-            wait([p.sentinel for p in procs], timeout=0.25)
-            new, seq = study.storage.get_trials(study.id, since=seq)
-            for t in new:
-                by_number[t.number] = t
-            done = sum(1 for t in by_number.values() if t.counted and t.state != RUNNING)
-            best = None
-            for t in by_number.values():
-                if t.state == COMPLETE and t.value is not None and (
-                        best is None or better(study.direction, t.value, best)):
-                    best = t.value
+            # wake when a worker exits; otherwise refresh the progress bar once a second
+            wait([p.sentinel for p in procs], timeout=1.0 if view.enabled else 5.0)
+            done, best = study.storage.progress(study.id, study.direction)
             view.set(done, best)
             alive = []
             for p in procs:

@@ -119,6 +119,14 @@ class Storage(ABC):
     def get_trials(self, study_id: int, *, since: int = 0,
                    states: Sequence[str] | None = None) -> tuple[list[FrozenTrial], int]: ...
 
+    def progress(self, study_id: int, direction: str) -> tuple[int, float | None]:
+        """(trials finished that count, best complete value): what a progress bar shows."""
+        trials, _ = self.get_trials(study_id)
+        done = sum(1 for t in trials if t.counted and t.state != "running")
+        vals = [t.value for t in trials if t.state == "complete" and t.value is not None]
+        best = (min(vals) if direction == "minimize" else max(vals)) if vals else None
+        return done, best
+
     def lost_count(self, study_id: int) -> int:
         """How many of the study's trials finished uncounted (lost or interrupted). SQL
         backends answer from the value their last ``create_trials`` in this thread read."""

@@ -94,6 +94,8 @@ class SQLStorage(Storage):
                 cur = dbapi_conn.cursor()
                 cur.execute("PRAGMA journal_mode=WAL")
                 cur.execute("PRAGMA synchronous=NORMAL")
+                cur.execute("PRAGMA mmap_size=268435456")  # re-reading pages after another
+                # worker's commit is then a memory copy, not a read() per page
                 cur.execute("PRAGMA foreign_keys=ON")
                 cur.close()
 
@@ -321,7 +323,7 @@ class SQLStorage(Storage):
                 if ("locked" not in msg and "busy" not in msg) or time.monotonic() > deadline:
                     raise
             time.sleep(delay * (0.5 + random.random()))
-            delay = min(delay * 1.5, 0.005)
+            delay = min(delay * 1.5, 0.0005)
 
     @contextmanager
     def _tx(self, write: bool = True) -> Iterator[Any]:
@@ -419,22 +421,38 @@ class SQLStorage(Storage):
             return self._finish(cur, values)
 
     def _finish(self, cur: Any, values: list[dict[str, Any]]) -> list[bool]:
+        """Finish many trials with a handful of statements (the write lock is held here)."""
+        if not values:
+            return []
         q = self._q
         now = time.time()
-        applied = []
+        args = {f"t{i}": v["tid"] for i, v in enumerate(values)}
+        marks = ", ".join(f":t{i}" for i in range(len(values)))
+        lock = "" if self.is_sqlite else " FOR UPDATE"
+        cur.execute(q(f"SELECT id, study_id, state FROM caviar_trials WHERE id IN ({marks})"
+                      + lock), args)
+        info = {r[0]: (r[1], r[2]) for r in cur.fetchall()}
+        seqs: dict[int, int] = {}
+        for sid in sorted({info[v["tid"]][0] for v in values if v["tid"] in info}):
+            cur.execute(q("UPDATE caviar_studies SET seq = seq + 1 WHERE id = :sid "
+                          "RETURNING seq"), {"sid": sid})
+            seqs[sid] = cur.fetchone()[0]
+        applied: list[bool] = []
+        rows: list[dict[str, Any]] = []
+        uncounted: dict[int, int] = {}
         for v in values:
-            cur.execute(q(_SQL_BUMP_BY_TRIAL), {"tid": v["tid"]})
-            row = cur.fetchone()
-            if row is None:
-                applied.append(False)
-                continue
-            sid, v["seq"] = row
-            v["now"] = now
-            cur.execute(q(_SQL_FINISH), v)
-            ok = cur.rowcount == 1
+            sid, state = info.get(v["tid"], (None, None))
+            ok = state == RUNNING and sid is not None
             applied.append(ok)
-            if ok and not v["counted"]:
-                cur.execute(q(_SQL_UNCOUNT), {"sid": sid})
+            if ok:
+                assert sid is not None
+                rows.append({**v, "seq": seqs[sid], "now": now})
+                if not v["counted"]:
+                    uncounted[sid] = uncounted.get(sid, 0) + 1
+        if rows:
+            cur.executemany(q(_SQL_FINISH), rows)
+        for sid, k in uncounted.items():
+            cur.execute(q(_SQL_UNCOUNT), {"sid": sid, "k": k})
         return applied
 
     @_retrying
@@ -497,6 +515,18 @@ class SQLStorage(Storage):
                     " ORDER BY", f" AND state IN ({', '.join(names) or 'NULL'}) ORDER BY")), args)
             rows = cur.fetchall()
         return [_trial(r) for r in rows], row[0]
+
+    def progress(self, study_id: int, direction: str) -> tuple[int, float | None]:
+        with self._tx(write=False) as cur:
+            cur.execute(self._q(
+                "SELECT COUNT(*) FROM caviar_trials WHERE study_id = :sid AND counted = 1 "
+                "AND state <> 'running'"), {"sid": study_id})
+            done = int(cur.fetchone()[0])
+            agg = "MIN" if direction == "minimize" else "MAX"
+            cur.execute(self._q(f"SELECT {agg}(value) FROM caviar_trials WHERE study_id = :sid "
+                                "AND state = 'complete'"), {"sid": study_id})
+            best = cur.fetchone()[0]
+        return done, best
 
     def lost_count(self, study_id: int) -> int:
         seen = getattr(self._local, "lost", None)
@@ -592,7 +622,7 @@ _SQL_FINISH = (
     "system_attrs = COALESCE(:system_attrs, system_attrs), "
     "parent_id = COALESCE(:parent_id, parent_id) "
     "WHERE id = :tid AND state = 'running'")
-_SQL_UNCOUNT = ("UPDATE caviar_studies SET n_counted = n_counted - 1, n_lost = n_lost + 1 "
+_SQL_UNCOUNT = ("UPDATE caviar_studies SET n_counted = n_counted - :k, n_lost = n_lost + :k "
                 "WHERE id = :sid")
 _SQL_DELETE_REPORT = "DELETE FROM caviar_reports WHERE trial_id = :tid AND step = :step"
 _SQL_INSERT_REPORT = (
