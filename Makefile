@@ -25,7 +25,7 @@ $(STAMP): $(RUN_STAMP)
 	touch $(STAMP)
 
 run: $(RUN_STAMP)
-	$(BIN)/caviar demo --storage $(STORAGE) --study digits-demo --trials 40 --workers 2 --seed 0
+	$(BIN)/caviar tune-mlp --data digits --trials 128 --population 64 --storage $(STORAGE) --study digits-mlp --seed 0
 
 test: $(STAMP)
 	$(BIN)/ruff check src tests bench examples

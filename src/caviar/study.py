@@ -298,9 +298,10 @@ class Study:
         frozen: list[FrozenTrial | None] = []
         for (t, u), ok in zip(items, applied, strict=True):
             self._live.pop(t.id, None)
-            frozen.append(None if not ok else FrozenTrial(
+            frozen.append(None if not ok else FrozenTrial.fast(
                 t.id, self.id, t.number, u.state, u.value, t.params, t.user_attrs,
-                t.system_attrs, u.error, self.worker, u.counted, parent_id=u.parent_id))
+                t.system_attrs, u.error, self.worker, u.counted, t.record.created_at, None,
+                None, 0, u.parent_id))
         return frozen, self._start(records)
 
     def discard(self, trials: Sequence[Trial]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import copy
 import threading
 import time
@@ -32,6 +33,7 @@ class _StudyData:
         self.seq = 0
         self.counters: dict[str, int] = {}
         self.reports: dict[int, dict[int, float]] = {}
+        self.log: list[tuple[int, int]] = []  # (seq, index of the trial it changed)
 
 
 class MemoryStorage(Storage):
@@ -123,15 +125,14 @@ class MemoryStorage(Storage):
             now = time.time()
             out = []
             for i in range(n):
-                t = FrozenTrial(
-                    id=self._next_trial_id, study_id=study_id, number=len(d.trials),
-                    state=RUNNING, value=None,
-                    params=dict(params[i]) if params else {},
-                    system_attrs=dict(system_attrs[i]) if system_attrs else {},
-                    worker=worker, created_at=now, heartbeat_at=now, seq=d.seq,
-                )
+                t = FrozenTrial.fast(
+                    self._next_trial_id, study_id, len(d.trials), RUNNING, None,
+                    dict(params[i]) if params else {}, {},
+                    dict(system_attrs[i]) if system_attrs else {}, None, worker, True, now,
+                    None, now, d.seq, None)
                 self._next_trial_id += 1
                 self._index[t.id] = len(d.trials)
+                d.log.append((d.seq, len(d.trials)))
                 d.trials.append(t)
                 self._trial_study[t.id] = d
                 out.append(t)
@@ -152,7 +153,8 @@ class MemoryStorage(Storage):
                     out.append(False)
                     continue
                 d.seq += 1
-                d.trials[i] = FrozenTrial(
+                d.log.append((d.seq, i))
+                d.trials[i] = FrozenTrial.fast(
                     t.id, t.study_id, t.number, u.state, u.value,
                     # the finished trial hands over its dicts: no copy needed
                     u.params if u.params is not None else t.params,
@@ -211,7 +213,12 @@ class MemoryStorage(Storage):
                    states: Sequence[str] | None = None) -> tuple[list[FrozenTrial], int]:
         with self._lock:
             d = self._study(study_id)
-            ts = d.trials if since == 0 else [t for t in d.trials if t.seq > since]
+            if since == 0:
+                ts = d.trials
+            else:  # only what changed: the change log is ordered by seq
+                start = bisect.bisect_right(d.log, (since, len(d.trials)))
+                ts = [d.trials[i] for i in sorted({i for _, i in d.log[start:]})
+                      if i < len(d.trials)]
             if states is not None:
                 ts = [t for t in ts if t.state in states]
             return list(ts), d.seq
