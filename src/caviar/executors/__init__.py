@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any
 from caviar.errors import UsageError
 from caviar.executors.loop import LoopSettings, run_loop
 from caviar.executors.progress import ProgressView
-from caviar.trial_record import COMPLETE, RUNNING, better
 
 if TYPE_CHECKING:
     from caviar.study import Study
@@ -53,13 +52,7 @@ def run_study(study: Study, objective: Any, *, n_trials: int | None, timeout: fl
         n_trials=cap, deadline=None if timeout is None else time.time() + timeout,
         stop_on_error=stop_on_error, heartbeat=heartbeat, stale_after=stale_after,
         callbacks=tuple(callbacks))
-    trials = study.trials
-    done = sum(1 for t in trials if t.counted and t.state != RUNNING)
-    best = None
-    for t in trials:
-        if t.state == COMPLETE and t.value is not None and (
-                best is None or better(study.direction, t.value, best)):
-            best = t.value
+    done, best = study.storage.progress(study.id, study.direction)
     view = ProgressView(study.name, study.direction, cap if n_trials else 0, done, best,
                         enabled=progress)
     try:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from caviar.errors import UsageError
 from caviar.executors.loop import LoopSettings
-from caviar.trial_record import COMPLETE, FAIL, RUNNING, better
+from caviar.trial_record import FAIL, RUNNING
 
 if TYPE_CHECKING:
     from caviar.executors.progress import ProgressView
@@ -135,11 +135,4 @@ def _lost(trial_id: int, retries: int, e: BaseException) -> Any:
 
 
 def _progress(study: Study) -> tuple[int, float | None]:
-    trials = study.trials
-    done = sum(1 for t in trials if t.counted and t.state != RUNNING)
-    best = None
-    for t in trials:
-        if t.state == COMPLETE and t.value is not None and (
-                best is None or better(study.direction, t.value, best)):
-            best = t.value
-    return done, best
+    return study.storage.progress(study.id, study.direction)

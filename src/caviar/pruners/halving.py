@@ -157,22 +157,30 @@ class SuccessiveHalvingPruner(Pruner):
 
         minimize = _minimize(direction)
         out: dict[K, Decision] = {}
-        for key, c in curves.items():
-            out[key] = CONTINUE
-            if not c:
-                continue
-            for k in range(len(self.rungs) - 2, -1, -1):
-                b = self.rungs[k]
-                if not reached_now(c, b):
-                    continue
-                v = oriented(value_at(c, b) or 0.0, minimize)
-                rivals = [oriented(x, minimize) for o, oc in curves.items() if o != key and oc
-                          and (x := value_at(oc, b)) is not None]
-                out[key] = _rung_decision(k, b, v, rivals, keep_count(len(rivals) + 1,
-                                                                      self.eta), minimize)
-                break
+        out.update(halve_values(curves, self.rungs, self.eta, minimize))
         return out
 
     def to_json(self) -> dict[str, Any]:
         return {"name": self.name, "min_budget": self.min_budget, "max_budget": self.max_budget,
                 "eta": self.eta, "n_configs": self.n_configs}
+
+
+def halve_values(curves: Any, budgets: Any, eta: float, minimize: bool) -> dict[Any, Decision]:
+    """Synchronous halving over plain curves: a member that just reached a rung is ranked
+    among every member there and kept when it is in the best ``1/eta``."""
+    out: dict[Any, Decision] = {}
+    for key, c in curves.items():
+        out[key] = CONTINUE
+        if not c:
+            continue
+        for k in range(len(budgets) - 2, -1, -1):
+            b = budgets[k]
+            if not reached_now(c, b):
+                continue
+            v = oriented(value_at(c, b) or 0.0, minimize)
+            rivals = [oriented(x, minimize) for o, oc in curves.items() if o != key and oc
+                      and (x := value_at(oc, b)) is not None]
+            out[key] = _rung_decision(k, b, v, rivals, keep_count(len(rivals) + 1, eta),
+                                      minimize)
+            break
+    return out

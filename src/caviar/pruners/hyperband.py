@@ -32,7 +32,6 @@ from typing import Any
 
 from caviar.errors import UsageError
 from caviar.pruners.base import (
-    CONTINUE,
     Curve,
     Decision,
     K,
@@ -41,12 +40,8 @@ from caviar.pruners.base import (
     _minimize,
     check_budgets,
     check_eta,
-    keep_count,
-    oriented,
-    reached_now,
-    value_at,
 )
-from caviar.pruners.halving import ASHAPruner, _rung_decision
+from caviar.pruners.halving import ASHAPruner, halve_values
 from caviar.trial_record import MINIMIZE
 
 
@@ -141,20 +136,7 @@ class HyperbandPruner(Pruner):
                              f"{[b.s for b in self.brackets]}, got bracket={bracket!r}")
         budgets = [r for _, r in match[0].rungs]
         out: dict[K, Decision] = {}
-        for key, c in curves.items():
-            out[key] = CONTINUE
-            if not c:
-                continue
-            for k in range(len(budgets) - 2, -1, -1):
-                b = budgets[k]
-                if not reached_now(c, b):
-                    continue
-                v = oriented(value_at(c, b) or 0.0, minimize)
-                rivals = [oriented(x, minimize) for o, oc in curves.items() if o != key and oc
-                          and (x := value_at(oc, b)) is not None]
-                out[key] = _rung_decision(k, b, v, rivals, keep_count(len(rivals) + 1,
-                                                                      self.eta), minimize)
-                break
+        out.update(halve_values(curves, budgets, self.eta, minimize))
         return out
 
     def to_json(self) -> dict[str, Any]:
