@@ -24,7 +24,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 
 
-def caviar_objective(trial):  # noqa: ANN001, ANN201 - shared shape with optuna's
+def caviar_objective(trial):
     a = trial.suggest_float("lr", 1e-5, 1.0, log=True)
     b = trial.suggest_float("wd", 1e-6, 1e-1, log=True)
     c = trial.suggest_float("dropout", 0.0, 0.5)

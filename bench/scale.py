@@ -29,7 +29,7 @@ from overhead import caviar_objective  # noqa: E402 - the same 5-param instant o
 PG = os.environ.get("CAVIAR_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 
 
-def sleepy(trial):  # noqa: ANN001, ANN201
+def sleepy(trial):
     x = trial.suggest_float("x", 1e-4, 1.0, log=True)
     time.sleep(0.05)
     return x
@@ -53,7 +53,7 @@ def sqlite_url(tmp: str) -> str:
 
 
 def caviar_per_trial(url: str, n: int, workers: int = 1, objective=caviar_objective,
-                     **kw) -> float:  # noqa: ANN001
+                     **kw) -> float:
     import caviar
 
     study = caviar.create_study("bench", storage=url, seed=0)
@@ -115,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
             base = None
             row = []
             for w in (1, 2, 4, 8):
-                def run(w: int = w) -> float:
+                def run(w: int = w, backend: str = backend) -> float:
                     if backend == "SQLite":
                         return caviar_per_trial(sqlite_url(tmp), n_sleep, w, sleepy)
                     with pg_schema() as url:
