@@ -271,6 +271,20 @@ class Study:
                      error: str | None = None, counted: bool = True, n: int = 0,
                      cap: int | None = None) -> tuple[FrozenTrial | None, list[Trial]]:
         """Finish a trial and start up to ``n`` new ones in one storage write."""
+        if n == 0 and not self._deferred:  # the plain tell: no list plumbing
+            t = self._resolve(trial)
+            u = self._outcome(t, value, state, error, counted)
+            if self._pending_reports:
+                self._flush_reports()
+            ok = self.storage.finish_trials((u,))[0]
+            t._done = True
+            self._live.pop(t.id, None)
+            if not ok:
+                return None, []
+            return FrozenTrial.fast(
+                t.id, self.id, t.number, u.state, u.value, t.params, t.user_attrs,
+                t.system_attrs, u.error, self.worker, u.counted, t.record.created_at, None,
+                None, 0, u.parent_id), []
         self.defer_tell(trial, value, state=state, error=error, counted=counted)
         frozen, started = self.flush_told(n=n, cap=cap)
         return frozen[0], started
