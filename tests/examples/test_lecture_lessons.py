@@ -50,4 +50,4 @@ def test_autodiff_reaches_w_equals_5():
 @pytest.mark.slow
 def test_pandas_vs_caviar_both_learn_on_the_same_budget():
     out = load("pandas_vs_caviar").main(budget=24)
-    assert out["panda"] > 0.9 and out["caviar"] > 0.9
+    assert out["panda"] > 0.8 and out["caviar"] > 0.8  # both learn digits on 24 epochs
