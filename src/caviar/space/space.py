@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import ItemsView, Iterator, Mapping
 from typing import Any
 
 import numpy as np
@@ -41,6 +41,12 @@ class Space(Mapping[str, Param]):
 
     def __len__(self) -> int:
         return len(self._params)
+
+    def items(self) -> ItemsView[str, Param]:  # the dict's own view: Mapping's is slow
+        return self._params.items()
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._params
 
     def __repr__(self) -> str:
         return f"Space({self._params!r})"
