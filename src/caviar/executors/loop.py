@@ -6,6 +6,7 @@ processes, or (later) in Ray tasks. The storage is the only coordinator.
 
 from __future__ import annotations
 
+import gc
 import signal
 import threading
 import time
@@ -76,8 +77,14 @@ def run_loop(study: Study, objective: Callable[..., Any], s: LoopSettings,
             if on_tell is not None:
                 on_tell(f)
 
+    # Trial records accumulate by the thousand; the cyclic GC would traverse them all again and
+    # again (a third of the per-trial cost at 10,000 trials). Freeze what exists every 512
+    # trials so collections only look at young objects; unfreeze at the end.
+    freeze = gc.get_freeze_count() == 0
     try:
         while True:
+            if freeze and ran % 512 == 511:
+                gc.freeze()
             if not deadline_ok():
                 break
             now = time.time()
@@ -135,6 +142,8 @@ def run_loop(study: Study, objective: Callable[..., Any], s: LoopSettings,
         release_interrupted(study)
         raise
     finally:
+        if freeze:
+            gc.unfreeze()
         if study._deferred:
             flush(0)
         if queue:  # started but never run: forget them (memory) or free their slots
