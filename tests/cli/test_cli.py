@@ -113,3 +113,26 @@ def test_direction_conflict_on_existing_study(work: Path) -> None:
     assert p.returncode == 2 and "direction='minimize'" in p.stderr
     doc = json.loads(caviar("export", "d", "--format", "json", cwd=work).stdout)
     assert len(doc["trials"]) == 2
+
+
+PRUNED_OBJECTIVE = textwrap.dedent('''
+    import caviar
+
+    def objective(trial):
+        x = trial.suggest_float("x", 0, 1)
+        for step in range(4):
+            trial.report(x * (step + 1), step)
+            if trial.should_prune():
+                raise caviar.TrialPruned()
+        return x * 4
+''')
+
+
+def test_worker_joins_with_the_stored_objective_target_and_pruner(work: Path) -> None:
+    (work / "pobj.py").write_text(PRUNED_OBJECTIVE)
+    caviar("tune", "pobj.py:objective", "-n", "20", "--study", "w", "--pruner", "median",
+           "--timeout", "0.01", "-q", cwd=work)
+    caviar("worker", "--study", "w", "-q", cwd=work)
+    doc = json.loads(caviar("export", "w", "--format", "json", cwd=work).stdout)
+    states = [t["state"] for t in doc["trials"] if t["state"] != "fail"]
+    assert len(states) == 20 and "pruned" in states  # the worker pruned like the study

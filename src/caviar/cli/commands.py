@@ -42,6 +42,8 @@ def _run(objective: Any, *, storage: str, study_name: str | None, n_trials: int 
         study.set_user_attr("objective", objective_spec)
     if n_trials is not None:
         study.set_user_attr("n_trials", n_trials)
+    if study.pruner is not None:  # `caviar worker` on another machine prunes the same way
+        study.set_user_attr("pruner", study.pruner.to_json())
     out = console(quiet)
     out.print(f"study [bold]{study.name}[/] in {store.url}: target {n_trials or '-'} trials, "
               f"{workers} worker(s), sampler {study.sampler.name}")
@@ -115,6 +117,10 @@ def worker(target: str | None, study_name: str, n_trials: int | None, workers: i
     from caviar.study import load_study
 
     study = load_study(study_name, storage=storage)
+    if study.user_attrs.get("pruner"):
+        from caviar.pruners import make_pruner
+
+        study.pruner = make_pruner(study.user_attrs["pruner"])
     spec = target or study.user_attrs.get("objective")
     if not spec:
         raise UsageError(f"study {study_name!r}: has no stored objective; pass FILE.py:FUNC")
