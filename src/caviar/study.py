@@ -22,7 +22,7 @@ from caviar.errors import SpaceError, TrialStateError, UsageError
 from caviar.pruners import make_pruner
 from caviar.samplers import Sampler, make_sampler
 from caviar.samplers.stream import Stream
-from caviar.space import Param, Space, param_from_json
+from caviar.space import Param, Space
 from caviar.storage import Storage, get_storage
 from caviar.trial import Trial
 from caviar.trial_record import (
@@ -31,7 +31,6 @@ from caviar.trial_record import (
     MAXIMIZE,
     MINIMIZE,
     PRUNED,
-    RUNNING,
     FrozenTrial,
     StudyRecord,
     TrialUpdate,
@@ -281,10 +280,7 @@ class Study:
             self._live.pop(t.id, None)
             if not ok:
                 return None, []
-            return FrozenTrial.fast(
-                t.id, self.id, t.number, u.state, u.value, t.params, t.user_attrs,
-                t.system_attrs, u.error, self.worker, u.counted, t.record.created_at, None,
-                None, 0, u.parent_id), []
+            return self._finished(t, u), []
         self.defer_tell(trial, value, state=state, error=error, counted=counted)
         frozen, started = self.flush_told(n=n, cap=cap)
         return frozen[0], started
@@ -312,11 +308,14 @@ class Study:
         frozen: list[FrozenTrial | None] = []
         for (t, u), ok in zip(items, applied, strict=True):
             self._live.pop(t.id, None)
-            frozen.append(None if not ok else FrozenTrial.fast(
-                t.id, self.id, t.number, u.state, u.value, t.params, t.user_attrs,
-                t.system_attrs, u.error, self.worker, u.counted, t.record.created_at, None,
-                None, 0, u.parent_id))
+            frozen.append(self._finished(t, u) if ok else None)
         return frozen, self._start(records)
+
+    def _finished(self, t: Trial, u: TrialUpdate) -> FrozenTrial:
+        """The record of a trial just finished by this process (built without a read)."""
+        return FrozenTrial.fast(
+            t.id, self.id, t.number, u.state, u.value, t.params, t.user_attrs, t.system_attrs,
+            u.error, self.worker, u.counted, t.record.created_at, None, None, 0, u.parent_id)
 
     def discard(self, trials: Sequence[Trial]) -> None:
         """Forget trials started by ``ask`` in this process that never ran (in-memory only)."""
@@ -431,10 +430,6 @@ class Study:
             out[t.state] = out.get(t.state, 0) + 1
         return out
 
-    def n_counted(self) -> int:
-        return sum(1 for t in self.trials if t.counted and t.state != RUNNING) + sum(
-            1 for t in self.trials if t.state == RUNNING)
-
     def reports(self, trial_ids: Sequence[int] | None = None) -> dict[int, dict[int, float]]:
         """Learning curves: ``{trial_id: {step: value}}``."""
         self._flush_reports()
@@ -526,6 +521,3 @@ def load_study(name: str, *, storage: str | Storage, sampler: Any = None,
     smp = make_sampler(sampler) if sampler is not None else make_sampler(rec.sampler)
     return Study(rec, store, smp, pruner)
 
-
-def param_of(record: StudyRecord, name: str) -> Param:
-    return param_from_json(record.space[name], name)

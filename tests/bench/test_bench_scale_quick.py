@@ -2,14 +2,8 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
-
-ROOT = Path(__file__).resolve().parents[2]
+from benchrun import run_quick
 
 
 @pytest.mark.slow
@@ -18,9 +12,6 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_scale_quick() -> None:
     pytest.importorskip("optuna")
     pytest.importorskip("psycopg")
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-    p = subprocess.run([sys.executable, str(ROOT / "bench" / "scale.py"), "--quick"], env=env,
-                       text=True, capture_output=True, timeout=600)
-    assert p.returncode == 0, p.stderr[-3000:]
-    assert "optuna/caviar" in p.stdout and "8 workers" in p.stdout
-    assert "Ray adds" in p.stdout or "Ray: not installed" in p.stdout
+    out = run_quick("scale.py")
+    assert "optuna/caviar" in out and "8 workers" in out
+    assert "Ray adds" in out or "Ray: not installed" in out

@@ -611,10 +611,6 @@ _SQL_INSERT_TRIAL = (
 _SQL_TRIAL_IDS = (
     "SELECT id FROM caviar_trials WHERE study_id = :sid AND number >= :first AND number < :end "
     "ORDER BY number")
-# Bumping the owning study's row first also locks it (PostgreSQL) for the rest of the write.
-_SQL_BUMP_BY_TRIAL = (
-    "UPDATE caviar_studies SET seq = seq + 1 WHERE id = "
-    "(SELECT study_id FROM caviar_trials WHERE id = :tid) RETURNING id, seq")
 _SQL_FINISH = (
     "UPDATE caviar_trials SET state = :state, value = :value, error = :error, "
     "counted = :counted, finished_at = :now, seq = :seq, "
