@@ -30,28 +30,24 @@ log and reverse-log params are modelled on their own scales for free.
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from scipy.special import ndtr, ndtri
 
 from caviar.errors import UsageError
 from caviar.samplers._history import check_definition, direction_of, is_choice, unit_of
+from caviar.samplers._parzen import F64, Parzen, ramp_weights
 from caviar.samplers.base import Claim, History, Proposal, Sampler
 from caviar.samplers.stream import Stream
 from caviar.space import Choice, Param, Space
 from caviar.trial_record import COMPLETE, MAXIMIZE, PRUNED, RUNNING, FrozenTrial
 
-_SQRT2PI = math.sqrt(2 * math.pi)
-#: every kernel bandwidth is scaled by this (narrower than the neighbour-gap rule: on smooth
-#: low-dimensional problems the sharper l / g ratio finds the optimum sooner; bench/search.py)
-_BANDWIDTH = 0.7
 #: with ``n_ei_candidates=None``: candidates x kernels of g scored per proposal, and the bounds
 _CANDIDATE_WORK = 12_800
 _MIN_CANDIDATES, _MAX_CANDIDATES = 24, 128
-F64 = np.ndarray[Any, np.dtype[np.float64]]
 
 
 class _Grow:
@@ -81,6 +77,7 @@ class _Book:
         self.done: set[int] = set()
         self.scores = _Grow()              # lower is better; pruned trials: +inf
         self.n_complete = 0
+        self.low = 0                       # every trial numbered below this is done
         self.cols: dict[str, tuple[_Grow, _Grow]] = {}   # name -> (rows, unit values)
         # values not yet mapped to the unit interval: a param is mapped by the definition the
         # study holds when it is next drawn (another worker may have met it first)
@@ -98,11 +95,25 @@ class _Book:
         return col[0].view(), col[1].view()
 
 
+def _number(t: FrozenTrial) -> int:
+    return t.number
+
+
+def _best_rows(scores: F64, k: int) -> np.ndarray[Any, Any]:
+    """The rows of the ``k`` lowest scores, ties going to the earlier row: a partition finds
+    the k-th score, and only the rows at or below it are sorted."""
+    if k >= scores.shape[0]:
+        return np.argsort(scores, kind="stable")
+    kth = np.partition(scores, k - 1)[k - 1]
+    rows = np.flatnonzero(scores <= kth)
+    return rows[np.argsort(scores[rows], kind="stable")[:k]]
+
+
 class _Split:
     """The good / bad split a proposal (and the define-by-run draws after it) work from."""
 
     def __init__(self, book: _Book, good: np.ndarray[Any, Any],
-                 liars: dict[str, list[tuple[Any, int]]]) -> None:
+                 liars: list[tuple[int, dict[str, Any]]]) -> None:
         self.book = book
         self.good = good
         self.liars = liars
@@ -141,25 +152,36 @@ class TPESampler(Sampler):
         self._book: _Book | None = None
         self._split: _Split | None = None
         self._defs: dict[str, dict[str, Any]] = {}
+        # joint proposals for params a trial has yet to ask for (define-by-run), by trial number
+        self._ahead: dict[int, tuple[dict[str, Any], dict[str, Any]]] = {}
 
     # ------------------------------------------------------------------ the seam
     def propose(self, space: Space, history: History, trials: Sequence[FrozenTrial],
                 rngs: Sequence[Stream], claim: Claim) -> Proposal:
         split = self._update(history)
         self._split = split
+        if len(self._ahead) > 1024:
+            self._ahead.clear()
+        group = self._group(space, history, split) if self.multivariate else []
         out: list[dict[str, Any]] = []
         for rng in rngs:
-            joint = None
-            if self.multivariate and split is not None and len(space) > 1:
-                joint = self._joint(space, rng, split)
-            params = joint or {name: self._draw(p, rng, split) for name, p in space.items()}
+            joint: dict[str, Any] = {}
+            if split is not None and len(group) > 1:
+                joint = self._joint(group, rng, split)
+                self._ahead[rng.number] = (joint, {p.name: p.to_json() for p in group})
+            params = {name: joint[name] if name in joint else self._draw(p, rng, split)
+                      for name, p in space.items()}
             if self.constant_liar and split is not None and len(rngs) > 1:
-                for name, v in params.items():
-                    split.liars.setdefault(name, []).append((v, rng.number))
+                split.liars.append((rng.number, {**joint, **params}))
             out.append(params)
         return Proposal(out, [{} for _ in out])
 
     def sample_param(self, param: Param, rng: Stream) -> Any:
+        ahead = self._ahead.get(rng.number)
+        if ahead is not None and param.name in ahead[0]:
+            check_definition(self._defs, param)
+            if ahead[1][param.name] == param.to_json():
+                return ahead[0][param.name]
         return self._draw(param, rng, self._split)
 
     def to_json(self) -> dict[str, Any]:
@@ -177,12 +199,18 @@ class TPESampler(Sampler):
         sign = -1.0 if direction_of(history) == MAXIMIZE else 1.0
         done = book.done
         running: list[FrozenTrial] = []
-        for t in trials:
+        # trials are in number order, and all those below book.low are done: start there
+        start = bisect.bisect_left(trials, book.low, key=_number)
+        low = None
+        for i in range(start, len(trials)):
+            t = trials[i]
             if t.number in done:
                 continue
             state = t.state
             if state == RUNNING:
                 running.append(t)
+                if low is None:
+                    low = t.number
                 continue
             done.add(t.number)
             if state == COMPLETE and t.value is not None:
@@ -200,17 +228,14 @@ class TPESampler(Sampler):
                 if todo is None:
                     todo = pending[name] = []
                 todo.append((row, v, t.number))
+        book.low = (trials[-1].number + 1 if trials else 0) if low is None else low
         if book.n_complete < self.n_startup_trials:
             return None
         scores = book.scores.view()
         n_good = self.n_good(book.n_complete)
         good = np.zeros(scores.shape[0], dtype=bool)
-        good[np.argsort(scores, kind="stable")[:n_good]] = True  # ties: the earlier trial
-        liars: dict[str, list[tuple[Any, int]]] = {}
-        if self.constant_liar:
-            for t in running:
-                for name, v in t.params.items():
-                    liars.setdefault(name, []).append((v, t.number))
+        good[_best_rows(scores, n_good)] = True
+        liars = [(t.number, t.params) for t in running] if self.constant_liar else []
         return _Split(book, good, liars)
 
     def n_good(self, n_complete: int) -> int:
@@ -232,45 +257,65 @@ class TPESampler(Sampler):
         g = split.good[rows]
         good_u = u[g]
         bad_u = u[~g]
-        lies = split.liars.get(p.name)
+        lies = [unit_of(p, ps[p.name], k) for k, ps in split.liars if p.name in ps]
         if lies:
-            bad_u = np.concatenate([bad_u, [unit_of(p, v, n) for v, n in lies]])
+            bad_u = np.concatenate([bad_u, lies])
         gen = rng.generator
         if is_choice(p):
             assert isinstance(p, Choice)
             return p.choices[self._categorical(len(p.choices), good_u, bad_u, gen)]
         return p.value(self._numeric(good_u, bad_u, gen))
 
-    def _joint(self, space: Space, rng: Stream, split: _Split) -> dict[str, Any] | None:
-        """Multivariate TPE over the declared params: each kernel is one trial (a product over
-        params), so the candidates keep the good trials' combinations (as Optuna 5 does)."""
-        for p in space.values():
+    def _group(self, space: Space, history: History, split: _Split | None) -> list[Param]:
+        """The params modelled jointly: the declared ones and those met define-by-run, of the
+        trials that hold the declared ones (or, with none declared, the most params)."""
+        study_space = getattr(getattr(history, "study", None), "space", None)
+        params = dict(space.items())
+        if study_space is not None:
+            for name, p in study_space.items():
+                params.setdefault(name, p)
+        if split is None or len(params) < 2:
+            return []
+        for p in params.values():
             check_definition(self._defs, p)
-        cols = [split.book.column(p) for p in space.values()]
+        cols = {name: split.book.column(p)[0] for name, p in params.items()}
+        n_rows = split.good.shape[0]
+        if all(len(r) == n_rows for r in cols.values()):
+            return list(params.values())  # every param in every trial
+        if space:
+            rows = cols[next(iter(space))]
+            if any(not np.array_equal(cols[name], rows) for name in space):
+                return []  # some trials lack a declared param: model each param alone
+        else:
+            rows = max(cols.values(), key=len)
+        return [p for name, p in params.items()
+                if cols[name] is rows or np.array_equal(cols[name], rows)]
+
+    def _joint(self, group: list[Param], rng: Stream, split: _Split) -> dict[str, Any]:
+        """Multivariate TPE over ``group``: each kernel is one trial (a product over params),
+        so the candidates keep the good trials' combinations (as Optuna's multivariate TPE)."""
+        cols = [split.book.column(p) for p in group]
         rows = cols[0][0]
-        if any(c[0].shape != rows.shape for c in cols) or any(
-                not np.array_equal(c[0], rows) for c in cols[1:]):
-            return None  # some trials lack a declared param: model each param alone
         u = np.stack([c[1] for c in cols], axis=1)
         g = split.good[rows]
         good, bad = u[g], u[~g]
-        names = list(space)
-        lies = [[unit_of(space[n], v, k) for v, k in split.liars.get(n, [])] for n in names]
-        if lies and all(len(x) == len(lies[0]) for x in lies) and lies[0]:
-            bad = np.concatenate([bad, np.asarray(lies).T])  # the newest: full weight
+        lies = [[unit_of(p, ps[p.name], k) for p in group] for k, ps in split.liars
+                if all(p.name in ps for p in group)]
+        if lies:
+            bad = np.concatenate([bad, np.asarray(lies)])  # the newest: full weight
         gen = rng.generator
-        ks = [len(p.choices) if isinstance(p, Choice) else 0 for p in space.values()]
-        lk = _kernels(good, ks, self.prior_weight)
-        gk = _kernels(bad, ks, self.prior_weight, _ramp_weights(bad.shape[0]))
-        x = _joint_sample(lk, ks, gen, self._n_candidates(bad.shape[0] + 1))
-        score = _joint_logpdf(x, lk, ks) - _joint_logpdf(x, gk, ks)
+        ks = [len(p.choices) if isinstance(p, Choice) else 0 for p in group]
+        lk = Parzen(good, ks, self.prior_weight)
+        gk = Parzen(bad, ks, self.prior_weight, ramp_weights(bad.shape[0]))
+        x = lk.sample(gen, self._n_candidates(bad.shape[0] + 1))
+        score = lk.logpdf(x) - gk.logpdf(x)
         best = x[int(np.argmax(score))]
         out: dict[str, Any] = {}
-        for j, (name, p) in enumerate(space.items()):
+        for j, p in enumerate(group):
             if isinstance(p, Choice):
-                out[name] = p.choices[int(best[j])]
+                out[p.name] = p.choices[int(best[j])]
             else:
-                out[name] = p.value(float(best[j]))
+                out[p.name] = p.value(float(best[j]))
         return out
 
     def _categorical(self, k: int, good_u: F64, bad_u: F64, gen: np.random.Generator) -> int:
@@ -287,141 +332,8 @@ class TPESampler(Sampler):
         return int(cands[int(np.argmax(score))])
 
     def _numeric(self, good_u: F64, bad_u: F64, gen: np.random.Generator) -> float:
-        lm = _mixture(good_u, self.prior_weight)
-        gm = _mixture(bad_u, self.prior_weight, _ramp_weights(bad_u.shape[0]))
-        x = _sample(lm, gen, self._n_candidates(bad_u.shape[0] + 1))
-        score = _logpdf(x, lm) - _logpdf(x, gm)
-        return float(x[int(np.argmax(score))])
-
-
-Mixture = tuple[F64, F64, F64, F64]
-
-
-def _ramp_weights(n: int) -> F64:
-    """Weights of ``n`` observations in trial order (oldest first): the newest 25 weigh 1,
-    older ones ramp linearly from ``1/n`` (the oldest) up (the TPE literature's and Optuna's
-    documented default weighting)."""
-    if n < 25:
-        return np.ones(n)
-    return np.concatenate([np.linspace(1.0 / n, 1.0, n - 25), np.ones(25)])
-
-
-def _mixture(mus: F64, prior_weight: float, weights: F64 | None = None) -> Mixture:
-    """Truncated Gaussians on [0, 1] at ``mus`` (bandwidths: ``_gap_sigmas``) plus the prior
-    (centre 0.5, width 1, weight ``prior_weight``); ``weights``: the kernels' (default 1)."""
-    n = mus.shape[0]
-    m = np.append(mus, 0.5)
-    sg = np.append(_gap_sigmas(mus, n + 1), 1.0) if n else np.ones(1)
-    w = np.append(np.ones(n) if weights is None else weights, prior_weight)
-    w = w / w.sum()
-    z = ndtr((1.0 - m) / sg) - ndtr(-m / sg)
-    coef = w / (sg * np.maximum(z, 1e-300) * _SQRT2PI)
-    return m, sg, w, coef
-
-
-def _sample(mix: Mixture, gen: np.random.Generator, k: int) -> F64:
-    m, sg, w, _ = mix
-    idx = np.minimum(np.searchsorted(np.cumsum(w), gen.random(k) * (1 - 1e-12)), len(w) - 1)
-    return _truncnorm(m[idx], sg[idx], gen.random(k))
-
-
-def _truncnorm(mu: F64, s: F64, q: F64) -> F64:
-    """Inverse-CDF draws from N(mu, s) truncated to [0, 1] (``q`` uniform in [0, 1)): exact,
-    so no mass piles up at the edges; the final clip only guards the last ulp."""
-    a, b = ndtr(-mu / s), ndtr((1.0 - mu) / s)
-    p = np.clip(a + q * (b - a), 1e-300, 1 - 1e-16)
-    return np.asarray(np.clip(mu + s * ndtri(p), 0.0, 1.0), dtype=np.float64)
-
-
-def _logpdf(x: F64, mix: Mixture) -> F64:
-    m, sg, _, coef = mix
-    d = x[:, None] - m[None, :]
-    d /= sg
-    np.square(d, out=d)
-    d *= -0.5
-    np.exp(d, out=d)
-    dens = (d * coef).sum(axis=1)  # not a BLAS gemv: threads fight on a busy machine
-    return np.asarray(np.log(dens + 1e-300), dtype=np.float64)
-
-
-Kernels = tuple[F64, F64, F64, F64, list[F64 | None]]
-
-
-def _gap_sigmas(mus: F64, n_kernels: int) -> F64:
-    """Per-kernel bandwidth along one axis: the larger gap to a neighbour; the outermost kernels
-    use their inner gap (Optuna's consider_endpoints=False; a lone kernel uses its distance to
-    the farther end); clipped to [1/min(100, n_kernels+1), 1] (the magic clip, n_kernels
-    counting the prior), then scaled by ``_BANDWIDTH``."""
-    n = mus.shape[0]
-    order = np.argsort(mus)
-    s = mus[order]
-    pad = np.concatenate(([0.0], s, [1.0]))
-    sig_sorted = np.maximum(s - pad[:-2], pad[2:] - s)
-    if n >= 2:
-        sig_sorted[0] = s[1] - s[0]
-        sig_sorted[-1] = s[-1] - s[-2]
-    sig = np.empty(n)
-    sig[order] = sig_sorted
-    return np.asarray(np.clip(sig, 1.0 / min(100, n_kernels + 1), 1.0) * _BANDWIDTH,
-                      dtype=np.float64)
-
-
-def _kernels(u: F64, ks: list[int], prior_weight: float, weights: F64 | None = None) -> Kernels:
-    """One product kernel per row of ``u`` (weight ``weights``, default 1) plus a prior kernel
-    (centre 0.5, width 1 / uniform over the choices, weight ``prior_weight``). Returns the
-    centres, bandwidths, component weights, per-component log normalisers and, per choice
-    axis, the log probabilities of each choice."""
-    n, d = u.shape
-    mu = np.vstack([u, np.full((1, d), 0.5)])
-    sig = np.ones((n + 1, d))
-    cat: list[F64 | None] = []
-    for j, k in enumerate(ks):
-        if k:
-            idx = np.minimum((u[:, j] * k).astype(np.int64), k - 1)
-            w = np.full((n + 1, k), prior_weight / (n + 1))
-            w[np.arange(n), idx] += 1.0
-            cat.append(np.log(w / w.sum(axis=1, keepdims=True)))
-        else:
-            cat.append(None)
-            if n:
-                sig[:n, j] = _gap_sigmas(u[:, j], n + 1)
-    w = np.append(np.ones(n) if weights is None else weights, prior_weight)
-    w = w / w.sum()
-    # log of the truncation mass on [0, 1] of each (kernel, axis): truncated, renormalised
-    logz = np.log(np.maximum(ndtr((1.0 - mu) / sig) - ndtr(-mu / sig), 1e-300))
-    norm = np.where(np.array(ks) == 0, logz + np.log(sig * _SQRT2PI), 0.0)
-    return mu, sig, w, np.log(w) - np.sum(norm, axis=1), cat
-
-
-def _joint_sample(kern: Kernels, ks: list[int], gen: np.random.Generator, m: int) -> F64:
-    """``m`` draws from the mixture: a component by weight, then each axis from it."""
-    mu, sig, w, _, cat = kern
-    n_k = mu.shape[0]
-    idx = np.minimum(np.searchsorted(np.cumsum(w), gen.random(m) * (1 - 1e-12)), n_k - 1)
-    out = np.empty((m, len(ks)))
-    for j, k in enumerate(ks):
-        c = cat[j]
-        if c is not None:
-            p = np.exp(c[idx])
-            r = gen.random(m)[:, None]
-            out[:, j] = np.minimum((np.cumsum(p, axis=1) < r).sum(axis=1), k - 1)
-        else:
-            out[:, j] = _truncnorm(mu[idx, j], sig[idx, j], gen.random(m))
-    return out
-
-
-def _joint_logpdf(x: F64, kern: Kernels, ks: list[int]) -> F64:
-    mu, sig, _, logc, cat = kern
-    acc = np.broadcast_to(logc, (x.shape[0], mu.shape[0])).copy()
-    for j, _k in enumerate(ks):
-        c = cat[j]
-        if c is not None:
-            acc += c[:, x[:, j].astype(np.int64)].T
-        else:
-            d = x[:, j, None] - mu[None, :, j]
-            d /= sig[None, :, j]
-            np.square(d, out=d)
-            d *= 0.5
-            acc -= d
-    top = acc.max(axis=1)
-    return np.asarray(top + np.log(np.exp(acc - top[:, None]).sum(axis=1)), dtype=np.float64)
+        lm = Parzen(good_u[:, None], [0], self.prior_weight)
+        gm = Parzen(bad_u[:, None], [0], self.prior_weight, ramp_weights(bad_u.shape[0]))
+        x = lm.sample(gen, self._n_candidates(bad_u.shape[0] + 1))
+        score = lm.logpdf(x) - gm.logpdf(x)
+        return float(x[int(np.argmax(score)), 0])
