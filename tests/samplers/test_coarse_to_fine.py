@@ -22,8 +22,9 @@ def f(t):
 SPACE = {"lr": Float(1e-6, 1, scale="log"), "x": Float(-2, 2), "act": Choice(["relu", "tanh"])}
 
 
-def test_rounds_zoom_in_and_record_their_boxes():
-    sampler = CoarseToFineSampler(per_round=20, top_k=5, seed=0)
+@pytest.mark.parametrize("anchor", [1, 2])
+def test_rounds_zoom_in_and_record_their_boxes(anchor):
+    sampler = CoarseToFineSampler(per_round=20, top_k=5, seed=0, anchor=anchor)
     study = caviar.create_study(space=SPACE, sampler=sampler, seed=0)
     study.optimize(f, n_trials=100)
     ts = study.trials
@@ -33,15 +34,44 @@ def test_rounds_zoom_in_and_record_their_boxes():
         members = [t for t in ts if t.system_attrs["round"] == r]
         box = members[0].system_attrs["box"]
         assert all(m.system_attrs["box"] == box for m in members)
-        earlier = sorted((t for t in ts if t.number < 20 * r), key=lambda t: t.value)[:5]
+        earlier = sorted((t for t in ts if t.number < 20 * r), key=lambda t: t.value)
+        earlier = earlier[:5] if anchor == 1 else earlier[:1]
         lo, hi = box["lr"]
-        assert all(lo <= t.params["lr"] <= hi for t in earlier)      # contains the top-k
+        assert all(lo <= t.params["lr"] <= hi for t in earlier)      # the top-k / the best
         assert all(lo <= m.params["lr"] <= hi for m in members)      # samples inside
         assert set(box["act"]) >= {t.params["act"] for t in earlier}
         widths.append(math.log10(hi / lo))
     assert widths[-1] < widths[0] < 6                                 # shrinks
     rnd = caviar.create_study(space=SPACE, seed=0).optimize(f, n_trials=100)
     assert study.best_value < rnd.best_value
+
+
+def test_the_box_zooms_into_the_best_basin():
+    """The best four trials lie in two basins: the plain top-k box spans both, the anchored
+    box holds the best trial's basin only."""
+    xs = [0.1, 0.12, 0.9, 0.87] + [0.3 + 0.02 * i for i in range(16)]   # best first
+    boxes = {}
+    for anchor in (1, 2):
+        s = caviar.create_study(space={"x": Float(0, 1)}, seed=3, sampler=CoarseToFineSampler(
+            per_round=20, top_k=4, seed=3, anchor=anchor))
+        for i, x in enumerate(xs):
+            s.tell(s.ask_fixed({"x": x}), float(i))
+        boxes[anchor] = s.ask().system_attrs["box"]["x"]
+    assert boxes[1][0] < 0.1 and boxes[1][1] > 0.9
+    assert boxes[2][0] < 0.1 and boxes[2][1] < 0.5                   # the basin of x = 0.1
+
+
+def test_each_round_is_a_latin_hypercube():
+    """Along every param a round's trials fall one to each of per_round strata of its box."""
+    s = caviar.create_study(space={"x": Float(0, 1), "y": Float(-5, 5)}, seed=1,
+                            sampler=CoarseToFineSampler(per_round=10, top_k=3, seed=1))
+    s.optimize(lambda t: (t.params["x"] - 0.3) ** 2 + t.params["y"] ** 2, n_trials=20)
+    for name, lo, hi in (("x", 0, 1), ("y", -5, 5)):
+        strata = sorted(int((t.params[name] - lo) / (hi - lo) * 10) for t in s.trials[:10])
+        assert strata == list(range(10))
+    lo, hi = s.trials[10].system_attrs["box"]["x"]
+    strata = sorted(int((t.params["x"] - lo) / (hi - lo) * 10) for t in s.trials[10:])
+    assert strata == list(range(10))
 
 
 def test_boundary_warning_is_given_and_recorded():
@@ -68,7 +98,7 @@ def test_sampler_round_trips_through_its_json():
 
 
 @pytest.mark.parametrize("kw", [dict(per_round=10, top_k=11), dict(per_round=1),
-                                dict(top_k=2, quantile=0.5), dict(quantile=0),
+                                dict(top_k=2, quantile=0.5), dict(quantile=0), dict(anchor=0.5),
                                 dict(min_width=0), dict(padding=-1)])
 def test_bad_settings_fail_before_any_trial(kw):
     with pytest.raises(UsageError):

@@ -2,12 +2,22 @@
 
 Round 0 samples the whole space. Round ``r`` (trials numbered ``r * per_round`` up to
 ``(r + 1) * per_round - 1``) looks at the completed trials of the rounds before it, takes the
-best ``top_k`` of them (or the best ``quantile`` share), and samples uniformly inside a box:
+best ``top_k`` of them (or the best ``quantile`` share) and samples uniformly inside a box
+around them. The top trials are taken around the best one: of the best ``anchor * top_k``
+trials, the ``top_k`` nearest to the best (in the unit cube; a different choice counts 1), so
+when good trials sit in several basins the box zooms into the best trial's basin instead of
+spanning them all (``anchor=1``: simply the best ``top_k``). The box:
 
 * numeric params (Float, Int): the box spans the top trials' values *in the unit interval*, so
   on the param's own scale (a log-scaled learning rate zooms by decades), grown by ``padding``
   times its width on each side and to at least ``min_width``, clipped to the declared range;
 * choices: only the choices that appear among the top trials.
+
+Inside its box a round is a Latin hypercube: along every param the round's ``per_round``
+trials fall one to each of ``per_round`` equal strata (in a random order of the seed, the
+round and the param; uniform within the stratum), so even a small round covers each range
+evenly. Each trial is still drawn by itself, from its number, so any worker can draw any
+trial of a round.
 
 Every trial records ``round`` and ``box`` (values on the param's scale: ``[low, high]`` for
 numbers, the kept list for choices) in its system attrs, so reports and plots can show the zoom.
@@ -30,8 +40,11 @@ from __future__ import annotations
 
 import math
 import warnings
+import zlib
 from collections.abc import Sequence
 from typing import Any
+
+import numpy as np
 
 from caviar.errors import BoundaryWarning, UsageError
 from caviar.samplers._history import direction_of, is_choice, unit_of
@@ -49,7 +62,8 @@ class CoarseToFineSampler(Sampler):
 
     def __init__(self, *, seed: int | None = None, per_round: int = 20, top_k: int | None = None,
                  quantile: float | None = None, padding: float = 0.25, min_width: float = 0.05,
-                 edge: float = 0.05, edge_share: float = 0.5, widen: bool = False) -> None:
+                 edge: float = 0.05, edge_share: float = 0.5, widen: bool = False,
+                 anchor: float = 2.0) -> None:
         super().__init__(seed=seed)
         who = "CoarseToFineSampler"
         if isinstance(per_round, bool) or not isinstance(per_round, int) or per_round < 2:
@@ -76,6 +90,11 @@ class CoarseToFineSampler(Sampler):
         if not 0 < min_width <= 1:
             raise UsageError(f"{who}: min_width must be in (0, 1] (a share of the declared "
                              f"range), got min_width={min_width!r}; e.g. min_width=0.05")
+        if isinstance(anchor, bool) or not isinstance(anchor, int | float) or not anchor >= 1:
+            raise UsageError(f"{who}: anchor must be a number >= 1 (the top trials are the "
+                             "top_k nearest the best among the best anchor * top_k), got "
+                             f"anchor={anchor!r}; e.g. anchor=2, or anchor=1 for the plain "
+                             "top_k")
         if not 0 < edge < 0.5 or not 0 < edge_share <= 1:
             raise UsageError(f"{who}: needs 0 < edge < 0.5 and 0 < edge_share <= 1, got "
                              f"edge={edge!r}, edge_share={edge_share!r}")
@@ -87,9 +106,11 @@ class CoarseToFineSampler(Sampler):
         self.edge = float(edge)
         self.edge_share = float(edge_share)
         self.widen = bool(widen)
+        self.anchor = float(anchor)
         self._rounds: dict[int, tuple[Box, dict[str, Any]]] = {}
         self._owner: History | None = None
         self._trial_box: dict[int, Box] = {}
+        self._strata: dict[tuple[int, int, str], np.ndarray[Any, Any]] = {}
 
     # ------------------------------------------------------------------ the seam
     def propose(self, space: Space, history: History, trials: Sequence[FrozenTrial],
@@ -121,7 +142,7 @@ class CoarseToFineSampler(Sampler):
         return {"name": self.name, "seed": self.seed, "per_round": self.per_round,
                 "top_k": self.top_k, "quantile": self.quantile, "padding": self.padding,
                 "min_width": self.min_width, "edge": self.edge, "edge_share": self.edge_share,
-                "widen": self.widen}
+                "widen": self.widen, "anchor": self.anchor}
 
     # ------------------------------------------------------------------ rounds
     def round_box(self, r: int, space: Space, history: History,
@@ -161,7 +182,8 @@ class CoarseToFineSampler(Sampler):
         sign = -1.0 if direction == MAXIMIZE else 1.0
         done.sort(key=lambda t: (sign * (t.value or 0.0), t.number))
         k = self.top_k if self.quantile is None else math.ceil(self.quantile * len(done))
-        top = done[: max(1, min(k or 1, len(done)))]
+        k = max(1, min(k or 1, len(done)))
+        top = _nearest(done[: max(k, math.ceil(self.anchor * k))], k, space)
         box: Box = {}
         shown: dict[str, Any] = {}
         pressed: list[str] = []
@@ -215,9 +237,23 @@ class CoarseToFineSampler(Sampler):
         return None
 
     # ------------------------------------------------------------------ drawing
+    def _stratified(self, name: str, rng: Stream) -> float:
+        """A uniform draw in the stratum of trial ``rng.number`` along param ``name``: the
+        round's trials take the ``per_round`` strata in a random order of (seed, round,
+        name)."""
+        r, i = divmod(rng.number, self.per_round)
+        key = (rng.seed, r, name)
+        perm = self._strata.get(key)
+        if perm is None:
+            if len(self._strata) > 4096:
+                self._strata.clear()
+            gen = np.random.default_rng([rng.seed & (2 ** 63 - 1), r, zlib.crc32(name.encode())])
+            perm = self._strata[key] = gen.permutation(self.per_round)
+        return (int(perm[i]) + rng.random()) / self.per_round
+
     def _draw(self, p: Param, rng: Stream, box: Box) -> Any:
         b = box.get(p.name)
-        u = rng.random()
+        u = self._stratified(p.name, rng)
         if b is None:
             return p.value(u)
         if is_choice(p):
@@ -226,6 +262,28 @@ class CoarseToFineSampler(Sampler):
             return p.choices[int(kept[min(int(u * len(kept)), len(kept) - 1)])]
         lo, hi = float(b[0]), float(b[1])
         return p.value(lo + u * (hi - lo))
+
+
+def _nearest(pool: list[FrozenTrial], k: int, space: dict[str, Param]) -> list[FrozenTrial]:
+    """The ``k`` trials of ``pool`` (best first) nearest to its best, in the unit cube."""
+    if len(pool) <= k:
+        return pool
+    best = pool[0]
+    ref = {name: unit_of(p, best.params[name], best.number) if not is_choice(p)
+           else best.params[name] for name, p in space.items() if name in best.params}
+
+    def dist(t: FrozenTrial) -> float:
+        d = 0.0
+        for name, r in ref.items():
+            if name not in t.params:
+                d += 1.0
+            elif is_choice(space[name]):
+                d += float(t.params[name] != r)
+            else:
+                d += (unit_of(space[name], t.params[name], t.number) - r) ** 2
+        return d
+
+    return sorted(pool, key=dist)[:k]  # stable: equally near, the better first
 
 
 def _val(p: Param, u: float) -> Any:
