@@ -116,3 +116,41 @@ def test_int_and_pruned_trials():
 def test_bad_settings(kw):
     with pytest.raises(UsageError):
         TPESampler(**kw)
+
+
+def _valley(t):
+    x, y = t.suggest_float("x", 0, 1), t.suggest_float("y", 0, 1)
+    return min((x - 0.2) ** 2 + (y - 0.8) ** 2, (x - 0.8) ** 2 + (y - 0.2) ** 2)
+
+
+def test_define_by_run_params_are_modelled_jointly():
+    """Params met define-by-run in every trial form one joint group: the trial's proposal for
+    all of them is made at once (its first ``suggest`` reads it), and it keeps the good trials'
+    combinations, here (0.2, 0.8) and (0.8, 0.2), instead of mixing them."""
+    space = Space({"x": Float(0, 1, name="x"), "y": Float(0, 1, name="y")})
+    done = [_frozen(i, {"x": (i % 10 + 0.5) / 10, "y": (i // 10 + 0.5) / 9}, 1.0)
+            for i in range(90)]
+    done += [_frozen(90 + j, {"x": 0.2 + 0.01 * j, "y": 0.8 - 0.01 * j}, 0.0) for j in range(5)]
+    done += [_frozen(95 + j, {"x": 0.8 + 0.01 * j, "y": 0.2 - 0.01 * j}, 0.0) for j in range(5)]
+    s = TPESampler(seed=0)
+    near = 0
+    for k in range(60):
+        rng = Stream(0, 1000 + k)
+        s.propose(Space({}), _H(done, space), [_frozen(1000 + k, {}, None)], [rng],
+                  lambda c, n: 0)
+        ahead = dict(s._ahead[1000 + k][0])
+        assert set(ahead) == {"x", "y"}
+        x, y = s.sample_param(space["x"], rng), s.sample_param(space["y"], rng)
+        assert (x, y) == (ahead["x"], ahead["y"])
+        near += min(abs(x - 0.2) + abs(y - 0.8), abs(x - 0.8) + abs(y - 0.2)) < 0.2
+    assert near >= 57
+
+
+def test_a_joint_proposal_is_not_used_for_a_redefined_param():
+    """A trial that asks for a param with another definition than the study's gets the
+    conflict error, not the value proposed for the old definition."""
+    s = caviar.create_study(sampler="tpe", seed=0)
+    s.optimize(_valley, n_trials=15)
+    with pytest.raises(ParamConflictError):
+        s.optimize(lambda t: t.suggest_float("x", 0, 2) + t.suggest_float("y", 0, 1),
+                   n_trials=16, stop_on_error=True)
