@@ -52,12 +52,12 @@ def ramp_weights(n: int) -> F64:
     return np.concatenate([np.linspace(1.0 / n, 1.0, n - 25), np.ones(25)])
 
 
-def gap_sigmas(mus: F64, n_kernels: int) -> F64:
-    """Per-kernel bandwidths (see the module doc), row by row of ``mus`` (one row an axis);
-    ``n_kernels`` counts the prior."""
+def gap_sigmas(mus: F64, n_kernels: int) -> tuple[F64, np.ndarray[Any, Any]]:
+    """Per-kernel bandwidths (see the module doc), row by row of ``mus`` (one row an axis),
+    and the order that sorts the first row; ``n_kernels`` counts the prior."""
     a, n = mus.shape
-    flat = np.argsort(mus, axis=1)
-    flat += (np.arange(a) * n)[:, None]    # flat indices: 1-D takes are the fast ones
+    order = np.argsort(mus, axis=1)
+    flat = order + (np.arange(a) * n)[:, None]    # flat indices: 1-D takes are the fast ones
     pad = np.empty((a, n + 2))
     pad[:, 0], pad[:, -1] = 0.0, 1.0
     pad[:, 1:-1] = mus.ravel().take(flat)
@@ -70,7 +70,7 @@ def gap_sigmas(mus: F64, n_kernels: int) -> F64:
     sig *= BANDWIDTH
     out = np.empty(a * n)
     out[flat.ravel()] = sig.ravel()
-    return out.reshape(a, n)
+    return out.reshape(a, n), order[0]
 
 
 def truncnorm(mu: F64, s: F64, q: F64) -> F64:
@@ -133,19 +133,18 @@ class Parzen:
         if weights is not None:
             w[:n] = weights
         w[n] = prior_weight
-        if num and n:
-            order = np.argsort(u[:, num[0]])
-            u, w[:n] = u[order], w[order]
-        self.w = w = w / w.sum()
-        self.logc = np.log(w)
-        self.cats = [_Choices(j, k, u[:, j], prior_weight) for j, k in enumerate(ks) if k]
         self.floor = BANDWIDTH / min(100, n + 2)
         self.mu = mu = np.empty((len(num), n + 1))
-        mu[:, :n] = u[:, num].T
         mu[:, n] = 0.5
         self.sig = sig = np.ones((len(num), n + 1))
         if num and n:
-            sig[:, :n] = gap_sigmas(mu[:, :n], n + 1)
+            sig[:, :n], order = gap_sigmas(np.ascontiguousarray(u[:, num].T), n + 1)
+            u, w[:n] = u[order], w[order]              # sorted along the window axis
+            sig[:, :n] = sig[:, order]
+        mu[:, :n] = u[:, num].T
+        self.w = w = w / w.sum()
+        self.logc = np.log(w)
+        self.cats = [_Choices(j, k, u[:, j], prior_weight) for j, k in enumerate(ks) if k]
         if num:
             self.logc -= (np.log(sig) + _log_mass(mu, sig)).sum(axis=0)
             self.logc -= len(num) * _LOG_SQRT2PI
