@@ -308,6 +308,9 @@ def tpe_overhead(n_hist: int, n_timed: int, out: list[str]) -> None:
     sys.path.insert(0, str(HERE))
     from overhead import caviar_objective
 
+    import gc
+
+    gc.collect()  # start clean of the earlier sections' garbage, for both tools
     warm = 5  # the first proposals read the whole history once; time the steady state
     store = MemoryStorage()
     caviar.create_study("o", storage=store, seed=0).optimize(caviar_objective, n_trials=n_hist)
