@@ -201,7 +201,7 @@ class Parzen:
                     else np.zeros((x.shape[0], rows.shape[0]))
                 t[:, prior] = -math.log(c.k)
                 acc += t
-        return acc
+        return np.asarray(acc, dtype=np.float64)
 
     def _windowed(self, x: F64) -> F64:
         """``logpdf`` over the kernels within the window of each candidate along the window
