@@ -18,6 +18,7 @@ the same engine): median best validation error. Writes bench/results/search.txt.
 from __future__ import annotations
 
 import argparse
+import gc
 import math
 import statistics
 import sys
@@ -307,8 +308,6 @@ def tpe_overhead(n_hist: int, n_timed: int, out: list[str]) -> None:
 
     sys.path.insert(0, str(HERE))
     from overhead import caviar_objective
-
-    import gc
 
     gc.collect()  # start clean of the earlier sections' garbage, for both tools
     warm = 5  # the first proposals read the whole history once; time the steady state
