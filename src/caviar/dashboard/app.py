@@ -125,13 +125,18 @@ def create_app(storage: Storage, *, allow_control: bool = False,
                 "created_at": s.created_at} for s in storage.list_studies()]
         return _json({"studies": out, "allow_control": allow_control})
 
+    def unchanged(req: Request, v: Any) -> Response | None:
+        """The short answer to a poll whose ``since`` is still the view's sequence number."""
+        if _int(req, "since", -1, -1) == v.seq:
+            return _json({"changed": False, "seq": v.seq})
+        return None
+
     @guarded
     def study(req: Request) -> Response:
         v = dash.view(req.query_params.get("study"))
-        since = _int(req, "since", -1, -1)
-        if since == v.seq:
-            return _json({"changed": False, "seq": v.seq})
-        return _json({"changed": True, **v.summary(), "allow_control": allow_control})
+        same = unchanged(req, v)
+        return same if same is not None else _json(
+            {"changed": True, **v.summary(), "allow_control": allow_control})
 
     @guarded
     def trials(req: Request) -> Response:
@@ -154,10 +159,9 @@ def create_app(storage: Storage, *, allow_control: bool = False,
     @guarded
     def figs(req: Request) -> Response:
         v = dash.view(req.query_params.get("study"))
-        since = _int(req, "since", -1, -1)
-        if since == v.seq:
-            return _json({"changed": False, "seq": v.seq})
-        return _json({"changed": True, "seq": v.seq, "figures": v.figures()})
+        same = unchanged(req, v)
+        return same if same is not None else _json(
+            {"changed": True, "seq": v.seq, "figures": v.figures()})
 
     @guarded
     def trial(req: Request) -> Response:

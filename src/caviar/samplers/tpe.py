@@ -4,15 +4,17 @@ The finished trials are split into the best ``gamma`` share ("good": ``min(ceil(
 max_good)``, so ``min(ceil(0.1 n), 25)`` by default) and the rest ("bad"); a Parzen estimator
 ``l`` is fitted to the good trials and ``g`` to the bad ones, candidates are drawn from ``l`` and
 the one with the largest ``l / g`` is taken. With ``multivariate=True`` (the default) the
-declared params are modelled jointly (one product kernel per trial); otherwise, and for params
-met define-by-run, each param is modelled on its own. Everything happens in the unit cube, so
-log and reverse-log params are modelled on their own scales for free.
+declared params and the params met define-by-run in the same trials are modelled jointly (one
+product kernel per trial; a trial's first define-by-run ``suggest`` makes the joint proposal
+and the later ones read it); params only some trials hold, and everything with
+``multivariate=False``, are modelled one by one. Everything happens in the unit cube, so log
+and reverse-log params are modelled on their own scales for free.
 
-* Kernels: Gaussians truncated to [0, 1] (renormalised, sampled by inverse CDF, never clipped);
-  each kernel's bandwidth along an axis is the larger gap to its neighbouring observations
-  (the outermost use their inner gap; the prior takes no part), clipped to
-  ``[1 / min(100, n + 2), 1]`` (the "magic clip") and scaled by ``_BANDWIDTH``; a prior kernel
-  (centre 0.5, width 1) of weight ``prior_weight`` joins each mixture.
+* Kernels (``caviar.samplers._parzen``): Gaussians truncated to [0, 1] (renormalised, sampled
+  by inverse CDF, never clipped); each kernel's bandwidth along an axis is the larger gap to
+  its neighbouring observations (the outermost use their inner gap; the prior takes no part),
+  clipped to ``[1 / min(100, n + 2), 1]`` (the "magic clip") and scaled by ``BANDWIDTH``; a
+  prior kernel (centre 0.5, width 1) of weight ``prior_weight`` joins each mixture.
 * Weights: the good kernels weigh 1; the bad ones weigh 1 for the newest 25 and ramp down
   linearly for older ones (to ``1/n`` for the oldest), so ``g`` follows the recent search.
 * Candidates: ``n_ei_candidates`` (None: as many as keep the work of scoring them about
@@ -24,8 +26,9 @@ log and reverse-log params are modelled on their own scales for free.
 * Parallel workers (constant liar): running trials whose params are known count as bad, and so
   do the proposals made earlier in the same batch, so workers do not pile onto one point.
 * Pruned trials count as bad; failed trials are ignored.
-* Speed: finished trials never change, so their unit values are kept in growing arrays
-  (incremental over ``history.trials()``); a proposal is a few vectorized NumPy passes.
+* Speed: finished trials never change, so their unit values are kept in growing arrays, read
+  from ``history.trials()`` starting at the oldest unfinished trial; ``g`` is summed only over
+  the kernels within reach of each candidate (see ``_parzen``).
 """
 
 from __future__ import annotations
