@@ -10,6 +10,9 @@ from __future__ import annotations
 class CaviarError(Exception):
     """Base class of every caviar error."""
 
+    #: what the ``caviar`` command exits with: 2 for bad usage or input, 1 for a failed run
+    exit_code = 2
+
 
 class SpaceError(CaviarError, ValueError):
     """A param or search space is ill-defined (bad bounds, scale, step, choices)."""
@@ -29,6 +32,12 @@ class StorageError(CaviarError):
 
 class SchemaVersionError(StorageError):
     """The database was written by a newer caviar (or an unknown schema)."""
+
+
+class WorkersFailedError(CaviarError):
+    """A run stopped before its target: its workers could not use the storage, or kept dying."""
+
+    exit_code = 1
 
 
 class StudyNotFoundError(CaviarError, KeyError):

@@ -12,12 +12,13 @@ import math
 import os
 import secrets
 import socket
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
 from caviar.analysis.advisor import warn_scales
+from caviar.curves import CurveBook
 from caviar.errors import SpaceError, TrialStateError, UsageError
 from caviar.pruners import make_pruner
 from caviar.samplers import Sampler, make_sampler
@@ -38,6 +39,22 @@ from caviar.trial_record import (
 )
 
 DIRECTIONS = (MINIMIZE, MAXIMIZE)
+#: seconds without a heartbeat after which a running trial counts as lost with its worker
+DEFAULT_STALE_AFTER = 30.0
+
+
+def _study_seed(record: StudyRecord, storage: Storage, sampler: Sampler) -> int:
+    """The study's one seed: stored with it when it was created (drawn then when none was
+    given), so every process draws the same params for trial k and walks the same grid.
+    A study stored before seeds were kept gets one now."""
+    stored = record.user_attrs.get("seed")
+    if isinstance(stored, int) and not isinstance(stored, bool):
+        return stored
+    seed = record.sampler.get("seed") if record.sampler else None
+    if not isinstance(seed, int) or isinstance(seed, bool):
+        seed = sampler.seed if sampler.seed is not None else secrets.randbits(63)
+    storage.set_study_attr(record.id, "seed", int(seed))
+    return int(seed)
 
 
 def _check_direction(direction: str) -> str:
@@ -100,8 +117,12 @@ class Study:
         self.space = Space.from_json(record.space)
         declared = record.user_attrs.get("declared", [])
         self.declared = Space({n: self.space[n] for n in declared if n in self.space})
-        seed = sampler.seed
-        self._seed = secrets.randbits(63) if seed is None else int(seed)
+        self.seed = _study_seed(record, storage, sampler)
+        if sampler.seed is None:  # grid, Sobol and streams use the study's one seed
+            sampler.seed = self.seed
+        #: a running trial whose heartbeat is this old (seconds) was lost with its worker;
+        #: a worker session sets it from its own setting
+        self.stale_after = DEFAULT_STALE_AFTER
         self._suggest_cache: dict[tuple[Any, ...], Param] = {}
         self._known: dict[tuple[str, Param], Param] = {}
         self._history = _Cache(self)
@@ -111,7 +132,10 @@ class Study:
         self._retry_queue: list[FrozenTrial] = []
         self._retried: set[int] = set()
         self._lost_seen = 0
-        self._deferred: list[tuple[Trial, TrialUpdate]] = []
+        #: the learning curves of this study's trials, as its pruner sees them
+        self.curves = CurveBook(self)
+        #: the sampler this study was stored with before ``create_study`` replaced it
+        self.previous_sampler: str | None = None
 
     def __repr__(self) -> str:
         return (f"Study(name={self.name!r}, direction={self.direction!r}, "
@@ -157,18 +181,22 @@ class Study:
 
     # ------------------------------------------------------------------ ask / tell
     def _rng(self, number: int) -> Stream:
-        return Stream(self._seed, number)
+        return Stream(self.seed, number)
 
-    def ask(self, n: int | None = None, *, cap: int | None = None) -> Any:
+    def ask(self, n: int | None = None, *, cap: int | None = None,
+            on_wait: Callable[[Sequence[FrozenTrial], float], None] | None = None) -> Any:
         """Start new trials: one Trial (``n=None``) or a list of up to ``n``.
 
         With ``cap``, never more than ``cap`` counted trials in the study (may return fewer,
-        or none). Declared params are filled in at once (read them from ``trial.params``)."""
+        or none). Declared params are filled in at once (read them from ``trial.params``).
+        When the sampler waits for trials running elsewhere (a coarse-to-fine round),
+        ``on_wait(records, seconds_waited)`` is called between polls (a worker session keeps
+        the new trials alive there and reaps the dead it waits for)."""
         count = 1 if n is None else n
-        if count <= 0:
-            raise UsageError(f"ask: n must be >= 1, got n={n!r}")
+        if isinstance(count, bool) or not isinstance(count, int) or count <= 0:
+            raise UsageError(f"ask: n must be an integer >= 1, got n={n!r}")
         records = self.storage.create_trials(self.id, count, cap=cap, worker=self.worker)
-        trials = self._start(records)
+        trials = self.start(records, on_wait=on_wait)
         if n is None:
             if not trials:
                 raise UsageError(f"study {self.name!r}: no trial slot left under cap={cap}")
@@ -186,7 +214,21 @@ class Study:
         for name, p in self.declared.items():
             t.suggest(name, p)
         self._live[t.id] = t
+        self._store_params([t])
         return t
+
+    def adopt(self, record: FrozenTrial, proposed: Mapping[str, Any]) -> Trial:
+        """The Trial for a running ``record`` started by another process of this study (a
+        Ray driver starts trials, its tasks run them): same params, same random stream."""
+        t = Trial(self, record, dict(proposed), self._rng(record.number))
+        for name, p in self.declared.items():
+            t.suggest(name, p)
+        self._live[t.id] = t
+        return t
+
+    def hand_off(self, trial: Trial) -> None:
+        """Forget a trial started here that another process will run and tell."""
+        self._live.pop(trial.id, None)
 
     #: a trial lost with its worker (or interrupted) is retried with the same params this
     #: many times; a retry resumes from the lost trial's last checkpoint (trial.restore()).
@@ -220,7 +262,25 @@ class Study:
             out.append(t)
         return out
 
-    def _start(self, records: Sequence[FrozenTrial]) -> list[Trial]:
+    def start(self, records: Sequence[FrozenTrial], *,
+              on_wait: Callable[[Sequence[FrozenTrial], float], None] | None = None
+              ) -> list[Trial]:
+        """Trials for rows just created in storage (by ``ask`` or a grouped write): params
+        proposed, retries of lost trials given out, and the params stored at once, so a trial
+        lost with its worker is retried with the same params."""
+        trials = self._start(records, on_wait)
+        self._store_params(trials)
+        return trials
+
+    def _store_params(self, trials: Sequence[Trial]) -> None:
+        if self.storage.shared_between_processes:
+            known = {t.id: dict(t.params) for t in trials if t.params}
+            if known:
+                self.storage.heartbeat(list(known), known)
+
+    def _start(self, records: Sequence[FrozenTrial],
+               on_wait: Callable[[Sequence[FrozenTrial], float], None] | None
+               ) -> list[Trial]:
         if not records:
             return []
         if self.storage.shared_between_processes:
@@ -230,13 +290,14 @@ class Study:
                 self.refresh_lost()
         retried = self._take_retries(records) if self._retry_queue else []
         if retried:
-            rest = self._start(records[len(retried):]) if len(retried) < len(records) else []
+            rest = (self._start(records[len(retried):], on_wait)
+                    if len(retried) < len(records) else [])
             return retried + rest
         rngs = [self._rng(r.number) for r in records]
         proposal = self.sampler.propose(self.declared, self._history, records, rngs,
                                         lambda counter, k: self.storage.claim(self.id, counter, k))
         if proposal.status == "wait":  # e.g. a coarse-to-fine round barrier
-            proposal, rngs = self._await_proposal(records, rngs, proposal)
+            proposal, rngs = self._await_proposal(records, rngs, proposal, on_wait)
         out = []
         for i, rec in enumerate(records):
             if i >= len(proposal.params):  # sampler exhausted (e.g. grid done by other workers)
@@ -257,11 +318,14 @@ class Study:
     wait_timeout = 600.0
 
     def _await_proposal(self, records: Sequence[FrozenTrial], rngs: list[Stream],
-                        proposal: Any) -> tuple[Any, list[Stream]]:
-        """The sampler asked to wait for trials running elsewhere: poll the history, keeping
-        the new trials alive, until it is ready (or ``wait_timeout`` passes; then its fallback
-        proposal is used). Never waits when this process itself holds other unfinished trials:
-        they could not finish while it waits."""
+                        proposal: Any,
+                        on_wait: Callable[[Sequence[FrozenTrial], float], None] | None
+                        ) -> tuple[Any, list[Stream]]:
+        """The sampler asked to wait for trials running elsewhere: poll the history until it
+        is ready (or ``wait_timeout`` passes; then its fallback proposal is used), calling
+        ``on_wait`` between polls (without one: keep the new trials alive and reap the dead
+        after ``stale_after``). Never waits when this process itself holds other unfinished
+        trials: they could not finish while it waits."""
         import time
 
         ids = {r.id for r in records}
@@ -272,9 +336,12 @@ class Study:
         while proposal.status == "wait" and time.time() - start < self.wait_timeout:
             time.sleep(delay)
             delay = min(2 * delay, 0.25)
-            if time.time() - last_beat > 2.0:  # stay alive; reap the dead we wait for
-                self.storage.heartbeat(list(ids))
-                self.storage.reap_stale(self.id, 30.0)
+            if time.time() - last_beat > 1.0:  # stay alive; reap the dead we wait for
+                if on_wait is not None:
+                    on_wait(records, time.time() - start)
+                else:
+                    self.storage.heartbeat(list(ids))
+                    self.storage.reap_stale(self.id, self.stale_after)
                 last_beat = time.time()
             rngs = [self._rng(r.number) for r in records]
             proposal = self.sampler.propose(
@@ -288,52 +355,49 @@ class Study:
 
         Returns the finished record, or None when the trial was no longer running (reaped
         after its heartbeat was lost: its result is not stored, its slot was re-issued)."""
-        return self.tell_and_ask(trial, value, state=state, error=error, counted=counted)[0]
-
-    def tell_and_ask(self, trial: Trial | int, value: Any = None, *, state: str | None = None,
-                     error: str | None = None, counted: bool = True, n: int = 0,
-                     cap: int | None = None) -> tuple[FrozenTrial | None, list[Trial]]:
-        """Finish a trial and start up to ``n`` new ones in one storage write."""
-        if n == 0 and not self._deferred:  # the plain tell: no list plumbing
-            t = self._resolve(trial)
-            u = self._outcome(t, value, state, error, counted)
-            if self._pending_reports:
-                self._flush_reports()
-            ok = self.storage.finish_trials((u,))[0]
-            t._done = True
-            self._live.pop(t.id, None)
-            if not ok:
-                return None, []
-            return self._finished(t, u), []
-        self.defer_tell(trial, value, state=state, error=error, counted=counted)
-        frozen, started = self.flush_told(n=n, cap=cap)
-        return frozen[0], started
-
-    def defer_tell(self, trial: Trial | int, value: Any = None, *, state: str | None = None,
-                   error: str | None = None, counted: bool = True) -> None:
-        """Record a trial's outcome now and write it with the next ``flush_told`` (the worker
-        loop groups the results of very fast trials into one write)."""
         t = self._resolve(trial)
-        self._deferred.append((t, self._outcome(t, value, state, error, counted)))
-        t._done = True
-
-    def flush_told(self, *, n: int = 0, cap: int | None = None
-                   ) -> tuple[list[FrozenTrial | None], list[Trial]]:
-        """Write every deferred outcome (and start up to ``n`` trials) in one transaction."""
-        items, self._deferred = self._deferred, []
+        u = self.outcome(t, value, state=state, error=error, counted=counted)
         if self._pending_reports:
-            self._flush_reports()
-        updates = [u for _, u in items]
-        if n:
+            self.flush()
+        ok = self.storage.finish_trials((u,))[0]
+        self._live.pop(t.id, None)
+        if not ok:
+            return None
+        return self._finished(t, u)
+
+    def outcome(self, trial: Trial | int, value: Any = None, *, state: str | None = None,
+                error: str | None = None, counted: bool = True) -> TrialUpdate:
+        """The record update that finishes ``trial`` (checked now, written by ``finish``):
+        the trial is done from here on. A worker session groups several into one write."""
+        t = self._resolve(trial)
+        u = self._outcome(t, value, state, error, counted)
+        t._done = True
+        return u
+
+    def finish(self, told: Sequence[tuple[Trial, TrialUpdate]], *, start: int = 0,
+               cap: int | None = None,
+               on_wait: Callable[[Sequence[FrozenTrial], float], None] | None = None
+               ) -> tuple[list[FrozenTrial | None], list[Trial]]:
+        """Write the outcomes ``told`` (from ``outcome``) and start up to ``start`` new trials
+        (never more than ``cap`` counted), in one transaction. Returns the finished records
+        (None for a trial reaped meanwhile) and the new trials."""
+        if self._pending_reports:
+            self.flush()
+        updates = [u for _, u in told]
+        if start:
             applied, records = self.storage.finish_and_create(
-                updates, self.id, n, cap=cap, worker=self.worker)
+                updates, self.id, start, cap=cap, worker=self.worker)
         else:
             applied, records = (self.storage.finish_trials(updates) if updates else []), []
         frozen: list[FrozenTrial | None] = []
-        for (t, u), ok in zip(items, applied, strict=True):
+        for (t, u), ok in zip(told, applied, strict=True):
             self._live.pop(t.id, None)
             frozen.append(self._finished(t, u) if ok else None)
-        return frozen, self._start(records)
+        return frozen, self.start(records, on_wait=on_wait)
+
+    def running_here(self) -> list[Trial]:
+        """The trials this process started and has not finished."""
+        return list(self._live.values())
 
     def _finished(self, t: Trial, u: TrialUpdate) -> FrozenTrial:
         """The record of a trial just finished by this process (built without a read)."""
@@ -400,9 +464,10 @@ class Study:
     def _report(self, trial: Trial, step: int, value: float) -> None:
         self._pending_reports.append((trial.id, step, value))
         if len(self._pending_reports) >= 64 or self.pruner is not None:
-            self._flush_reports()
+            self.flush()
 
-    def _flush_reports(self) -> None:
+    def flush(self) -> None:
+        """Write the intermediate reports buffered in this process."""
         if self._pending_reports:
             rows, self._pending_reports = self._pending_reports, []
             self.storage.add_reports(rows)
@@ -410,12 +475,16 @@ class Study:
     def _should_prune(self, trial: Trial) -> bool:
         if self.pruner is None:
             return False
-        decision = self.pruner.decide(trial, self)
-        prune = bool(getattr(decision, "prune", decision))
-        reason = getattr(decision, "reason", None)
-        if prune and reason:
-            trial.system_attrs["pruned_because"] = str(reason)
-        return prune
+        curve = dict(trial.reports)
+        if not curve:
+            return False
+        self.flush()
+        decision = self.pruner.decide_trial(trial.number, curve,
+                                            self.curves.others(trial.id),
+                                            self.direction != MAXIMIZE)
+        if decision.prune and decision.reason:
+            trial.system_attrs["pruned_because"] = str(decision.reason)
+        return decision.prune
 
     # ------------------------------------------------------------------ reading
     @property
@@ -456,7 +525,7 @@ class Study:
 
     def reports(self, trial_ids: Sequence[int] | None = None) -> dict[int, dict[int, float]]:
         """Learning curves: ``{trial_id: {step: value}}``."""
-        self._flush_reports()
+        self.flush()
         out: dict[int, dict[int, float]] = {}
         for tid, step, v in self.storage.get_reports(self.id, trial_ids):
             out.setdefault(tid, {})[step] = v
@@ -502,7 +571,11 @@ def create_study(name: str | None = None, *, storage: str | Storage | None = Non
                  direction: str = MINIMIZE, sampler: Any = None,
                  space: Mapping[str, Any] | None = None, seed: int | None = None,
                  pruner: Any = None, load_if_exists: bool = True) -> Study:
-    """Create a study, or load it when the name exists (same direction required)."""
+    """Create a study, or load it when the name exists (same direction required).
+
+    A new study owns one seed: ``seed``, or one drawn now, stored with it. Loading an existing
+    study with another ``sampler`` stores that sampler (every worker uses it from then on;
+    ``study.previous_sampler`` names the one it replaced); another ``seed`` is refused."""
     direction = _check_direction(direction)
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
         raise UsageError(f"seed: must be an int >= 0, got seed={seed!r}")
@@ -510,21 +583,31 @@ def create_study(name: str | None = None, *, storage: str | Storage | None = Non
     if seed is not None and smp.seed is None:
         smp.seed = seed
     declared = Space(space or {})
-    store = get_storage(storage)
+    # every check before the study row is written: a refused call leaves nothing behind
+    checked_pruner = make_pruner(pruner) if isinstance(pruner, str | dict) else pruner
     if name is None:
         import uuid
 
         name = f"study-{uuid.uuid4().hex[:8]}"
     if not isinstance(name, str) or not name.strip():
-        raise UsageError(f"study name: must be a non-empty string, got {name!r}")
+        raise UsageError(f"study name: must be a non-empty string, got {name!r}; "
+                         "name the study, e.g. 'lr-search'")
     warn_scales(declared)  # before any trial runs: a range on the wrong scale wastes them all
     if declared and smp.capacity(declared) == 0:
         raise SpaceError(f"sampler {smp.name!r}: the space has no point to try")
+    store = get_storage(storage)
+    drawn = smp.seed if smp.seed is not None else secrets.randbits(63)
+    if smp.seed is None:
+        smp.seed = drawn
     rec = store.create_study(name, direction=direction, sampler=smp.to_json(),
                              space=declared.to_json(), load_if_exists=load_if_exists,
-                             user_attrs={"declared": list(declared)})
+                             user_attrs={"declared": list(declared), "seed": int(drawn)})
+    held_seed = rec.user_attrs.get("seed")
+    if seed is not None and held_seed is not None and int(held_seed) != seed:
+        raise UsageError(f"study {name!r}: exists with seed={held_seed}, got seed={seed}; "
+                         "omit the seed to resume it, or use a new study name")
     if declared:
-        merged = store.register_params(rec.id, declared.to_json())
+        merged = store.register_params(rec.id, declared.to_json())  # a conflict raises
         held = list(rec.user_attrs.get("declared", []))
         if any(n not in held for n in declared):
             raise SpaceError(
@@ -532,9 +615,19 @@ def create_study(name: str | None = None, *, storage: str | Storage | None = Non
                 "load it without space=, or use a new study name")
         rec = StudyRecord(rec.id, rec.name, rec.direction, rec.sampler, merged, rec.user_attrs,
                           rec.created_at)
-    if sampler is None and seed is None and rec.sampler:
+    previous = None
+    if sampler is None and rec.sampler:
         smp = make_sampler(rec.sampler)  # a loaded study keeps its stored sampler and seed
-    return Study(rec, store, smp, pruner)
+    elif rec.sampler and held_seed is not None:
+        smp.seed = int(held_seed)
+        if smp.to_json() != rec.sampler:  # another sampler for a stored study: keep it
+            previous = str(rec.sampler.get("name", "?"))
+            store.set_sampler(rec.id, smp.to_json())
+            rec = StudyRecord(rec.id, rec.name, rec.direction, smp.to_json(), rec.space,
+                              rec.user_attrs, rec.created_at)
+    study = Study(rec, store, smp, checked_pruner)
+    study.previous_sampler = previous
+    return study
 
 
 def load_study(name: str, *, storage: str | Storage, sampler: Any = None,

@@ -151,7 +151,7 @@ class Trial:
         rel = os.path.join(_safe_name(self._study.name), f"trial-{self.number}",
                            f"step-{int(step)}.npz")
         artifacts.save(os.path.join(root, rel), state)
-        self._study._flush_reports()
+        self._study.flush()
         # the params known so far go with it, so a retry after a crash finds them
         self._study.storage.heartbeat([self.id], {self.id: dict(self.params)})
         self._study.storage.add_event(self.id, "checkpoint", {"path": rel, "step": int(step)})

@@ -15,9 +15,9 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from caviar.errors import UsageError
-from caviar.executors.heartbeat import Heartbeat
+from caviar.executors.worker import WorkerSession
 from caviar.space import Choice, Float, Int
-from caviar.trial_record import COMPLETE, FAIL, MAXIMIZE, PRUNED, RUNNING
+from caviar.trial_record import FAIL, MAXIMIZE, PRUNED, RUNNING
 
 if TYPE_CHECKING:
     from caviar.study import Study
@@ -38,7 +38,7 @@ MLP_FIXED: dict[str, Any] = {"optimizer": "adam", "batch_norm": True, "epochs": 
 def tune_population(study: Study, *, data: Any = "digits", n_trials: int,
                     population: int = 64, fixed: Mapping[str, Any] | None = None,
                     device: str = "cpu", dtype: Any = None, threads: int | None = None,
-                    heartbeat: float = 5.0, data_seed: int = 0,
+                    heartbeat: float = 5.0, stale_after: float = 30.0, data_seed: int = 0,
                     on_population: Callable[[int, int], None] | None = None) -> Study:
     """Run populations until the study holds ``n_trials`` trials that count.
 
@@ -73,46 +73,33 @@ def tune_population(study: Study, *, data: Any = "digits", n_trials: int,
     nn.parse_config({**fixed, **{n: p.value(0.5) for n, p in study.declared.items()}})
     dataset = data if isinstance(data, nn.Dataset) else nn.load_dataset(str(data),
                                                                         seed=data_seed)
-    shared = study.storage.shared_between_processes
-    beat = Heartbeat(study.storage, heartbeat) if shared else None
+    session = WorkerSession(study, heartbeat=heartbeat, stale_after=stale_after,
+                            cap=n_trials)
     round_ = 0
-    try:
+    with session:
+        session.maintain(force=True)
         while True:
-            trials = study.ask(population, cap=n_trials)
+            trials = session.ask(population)
             if not trials:
                 break
             round_ += 1
             if on_population is not None:
                 on_population(round_, len(trials))
-            if beat is not None:
-                for t in trials:
-                    beat.add(t)
-            try:
-                _train_one_population(study, trials, dataset, fixed, device,
-                                      dtype or torch.float32, threads)
-            finally:
-                if beat is not None:
-                    for t in trials:
-                        beat.remove(t)
-    except KeyboardInterrupt:
-        from caviar.executors.loop import release_interrupted
-
-        release_interrupted(study)
-        raise
-    finally:
-        if beat is not None:
-            beat.close()
-        study._flush_reports()
+            _train_one_population(session, trials, dataset, fixed, device,
+                                  dtype or torch.float32, threads)
+            session.maintain()
     return study
 
 
-def _train_one_population(study: Study, trials: list[Any], data: Any, fixed: dict[str, Any],
-                          device: str, dtype: Any, threads: int | None) -> None:
+def _train_one_population(session: WorkerSession, trials: list[Any], data: Any,
+                          fixed: dict[str, Any], device: str, dtype: Any,
+                          threads: int | None) -> None:
     from caviar import nn
 
+    study = session.study
     configs = [{**fixed, **t.params, "seed": t.number} for t in trials]
     pruner = study.pruner
-    finished = _finished_curves(study) if pruner is not None else []
+    finished = study.curves.others(running=False) if pruner is not None else []
     stopped: dict[int, str] = {}
 
     def on_epoch(epoch: int, reports: list[Any]) -> set[int] | None:
@@ -122,7 +109,6 @@ def _train_one_population(study: Study, trials: list[Any], data: Any, fixed: dic
                 trials[r.member].report(float(v), epoch)
         if pruner is None:
             return None
-        study._flush_reports()
         from caviar.pruners.base import Other
 
         curves = {i: dict(t.reports) for i, t in enumerate(trials)}
@@ -149,21 +135,9 @@ def _train_one_population(study: Study, trials: list[Any], data: Any, fixed: dic
         t.system_attrs["population_size"] = len(trials)
         t.system_attrs["population_seconds_per_trial"] = per_trial
         if m.state == "failed":
-            study.tell(t, state=FAIL, error=m.error or "diverged")
+            session.tell(t, state=FAIL, error=m.error or "diverged")
         elif m.state == "stopped" or i in stopped:
             t.system_attrs["pruned_because"] = stopped.get(i, "stopped")
-            study.tell(t, state=PRUNED)
+            session.tell(t, state=PRUNED)
         else:
-            study.tell(t, float(m.val_accuracy))
-
-
-def _finished_curves(study: Study) -> list[Any]:
-    from caviar.pruners.base import Other
-
-    done = [t for t in study.trials if t.state in (COMPLETE, PRUNED)]
-    if not done:
-        return []
-    curves: dict[int, dict[int, float]] = {}
-    for tid, step, v in study.storage.get_reports(study.id, [t.id for t in done]):
-        curves.setdefault(tid, {})[step] = v
-    return [Other(t.number, t.state, curves.get(t.id, {})) for t in done]
+            session.tell(t, float(m.val_accuracy))

@@ -1,7 +1,9 @@
-"""WHO runs: inline in this process, or a pool of local processes (Ray plugs in later)."""
+"""WHO runs: inline in this process, a pool of local processes, or Ray tasks; every loop goes
+through one worker session (``executors/worker.py``)."""
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -9,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from caviar.errors import UsageError
 from caviar.executors.loop import LoopSettings, run_loop
 from caviar.executors.progress import ProgressView
+from caviar.executors.worker import WorkerSession
 
 if TYPE_CHECKING:
     from caviar.study import Study
@@ -30,12 +33,16 @@ def run_study(study: Study, objective: Any, *, n_trials: int | None, timeout: fl
         raise UsageError("optimize: give n_trials, timeout, or both; e.g. n_trials=100")
     if n_trials is not None:
         _positive_int("n_trials", n_trials, "e.g. n_trials=100")
-    if timeout is not None and (not isinstance(timeout, int | float) or timeout <= 0):
-        raise UsageError(f"timeout: must be a positive number of seconds, got {timeout!r}")
+    if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, int | float)
+                                or not math.isfinite(timeout) or timeout <= 0):
+        raise UsageError(f"timeout: must be a positive, finite number of seconds, got "
+                         f"timeout={timeout!r}; e.g. timeout=3600, or None for no limit")
     _positive_int("workers", workers, "use workers=1 for this process only")
     if backend not in ("local", "ray"):
         raise UsageError(f"backend: must be 'local' or 'ray', got backend={backend!r}")
-    if heartbeat <= 0 or stale_after <= heartbeat:
+    if not (isinstance(heartbeat, int | float) and isinstance(stale_after, int | float)
+            and math.isfinite(heartbeat) and math.isfinite(stale_after)) \
+            or heartbeat <= 0 or stale_after <= heartbeat:
         raise UsageError(f"heartbeat: needs 0 < heartbeat < stale_after, got heartbeat="
                          f"{heartbeat!r}, stale_after={stale_after!r}; e.g. 5 and 30")
     if backend == "ray" and not study.storage.shared_between_processes:
@@ -61,7 +68,7 @@ def run_study(study: Study, objective: Any, *, n_trials: int | None, timeout: fl
 
             run_ray(study, objective, settings, workers, view, ray or RayOptions())
         elif workers == 1:
-            run_loop(study, objective, settings, on_tell=view.told)
+            run_loop(study, objective, settings, on_tell=view.told, on_wait=view.waiting)
         else:
             from caviar.executors.processes import run_processes
 
@@ -70,4 +77,4 @@ def run_study(study: Study, objective: Any, *, n_trials: int | None, timeout: fl
         view.close()
 
 
-__all__ = ["LoopSettings", "run_loop", "run_study"]
+__all__ = ["LoopSettings", "WorkerSession", "run_loop", "run_study"]

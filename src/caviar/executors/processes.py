@@ -1,8 +1,9 @@
 """A pool of local worker processes sharing one study through its storage.
 
 Each process runs the worker loop. The parent shows progress, replaces a worker that died
-(its trial is reaped by the survivors once its heartbeat is stale), and on Ctrl-C asks the
-workers to stop, so every trial either finishes or is marked interrupted and re-issued later.
+(the survivors reap its trial at once: its process is gone), and on Ctrl-C or SIGTERM asks
+the workers to stop, so every trial either finishes or is marked interrupted and re-issued
+later. Workers that cannot use the storage, or keep dying, stop the run with exit 1.
 """
 
 from __future__ import annotations
@@ -17,9 +18,10 @@ from dataclasses import dataclass
 from multiprocessing.connection import wait
 from typing import TYPE_CHECKING, Any
 
-from caviar.errors import SpaceError, UsageError
-from caviar.executors.loop import INTERRUPTED, LoopSettings, run_loop
-from caviar.trial_record import FAIL, RUNNING, TrialUpdate
+from caviar.errors import SpaceError, StorageError, UsageError, WorkersFailedError
+from caviar.executors.loop import LoopSettings, run_loop
+from caviar.executors.worker import Terminated, block_signals, sigterm_as_interrupt
+from caviar.trial_record import FAIL
 
 if TYPE_CHECKING:
     from caviar.executors.progress import ProgressView
@@ -27,6 +29,8 @@ if TYPE_CHECKING:
 
 
 BAD_SPACE_EXIT = 3  # a worker's exit status when a param definition is bad
+STORAGE_EXIT = 4    # a worker's exit status when it cannot use the storage
+TERMINATED_EXIT = 143
 
 
 @dataclass
@@ -47,28 +51,28 @@ def worker_main(job: WorkerJob) -> None:
         study = load_study(job.study_name, storage=job.storage_url, sampler=job.sampler,
                            pruner=job.pruner)
         run_loop(study, job.objective, job.settings)
-    except KeyboardInterrupt:
-        if study is not None:
-            _release_interrupted(study)
+    except Terminated:
+        sys.exit(TERMINATED_EXIT)
+    except KeyboardInterrupt:  # the session released this worker's trials
         sys.exit(130)
     except SpaceError as e:  # a bad param definition: the parent stops the pool and raises
         print(f"caviar worker: {e}", file=sys.stderr)
         sys.exit(BAD_SPACE_EXIT)
+    except StorageError as e:  # the parent stops the pool and says why
+        print(f"caviar worker: {e}", file=sys.stderr)
+        sys.exit(STORAGE_EXIT)
+    except Exception as e:
+        if _storage_failure(e):
+            print(f"caviar worker: storage {job.storage_url}: {type(e).__name__}: "
+                  f"{str(e).splitlines()[0][:300]}", file=sys.stderr)
+            sys.exit(STORAGE_EXIT)
+        raise
 
 
-def _release_interrupted(study: Study) -> None:
-    """Ctrl-C may land just after a write started a trial this worker never ran: fail every
-    trial it still holds, uncounted, so a resume re-issues the slots at once instead of
-    waiting for them to go stale. A second Ctrl-C (the parent's) must not cut this short."""
-    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-    try:
-        running, _ = study.storage.get_trials(study.id, states=[RUNNING])
-        mine = [t.id for t in running if t.worker == study.worker]
-        if mine:
-            study.storage.finish_trials([TrialUpdate(i, FAIL, error=INTERRUPTED, counted=False)
-                                         for i in mine])
-    except Exception:  # survivors or a resume reap it once its heartbeat is stale
-        pass
+def _storage_failure(e: BaseException) -> bool:
+    """A database error that the storage did not translate (disk full, read-only file)."""
+    mod = type(e).__module__ or ""
+    return mod.startswith(("sqlite3", "sqlalchemy", "psycopg"))
 
 
 def start_method() -> str:
@@ -97,31 +101,56 @@ def run_processes(study: Study, objective: Any, settings: LoopSettings, workers:
     procs = [_spawn(ctx, job) for _ in range(workers)]
     respawns = 0
     done = 0
+    codes: list[int] = []
     try:
-        while True:
-            # wake when a worker exits; otherwise refresh the progress bar once a second
-            wait([p.sentinel for p in procs], timeout=1.0 if view.enabled else 5.0)
-            done, best = study.storage.progress(study.id, study.direction)
-            view.set(done, best)
-            alive = []
-            for p in procs:
-                if p.is_alive():
-                    alive.append(p)
-                elif p.exitcode == BAD_SPACE_EXIT:
-                    raise SpaceError(_space_error(study))
-                elif p.exitcode not in (0, None) and done < settings.n_trials:
-                    if settings.stop_on_error and p.exitcode == 1:
-                        raise RuntimeError(f"a worker stopped on an objective error; see "
-                                           f"`caviar trials {study.name}`")
-                    if respawns < 3 * workers:  # a worker died (killed): replace it
-                        respawns += 1
-                        alive.append(_spawn(ctx, job))
-            procs = alive
-            if not procs:
-                break
+        with sigterm_as_interrupt():
+            while True:
+                # wake when a worker exits; otherwise refresh the progress bar once a second
+                wait([p.sentinel for p in procs], timeout=1.0 if view.enabled else 5.0)
+                done = _progress(study, done, view)
+                alive = []
+                for p in procs:
+                    if p.is_alive():
+                        alive.append(p)
+                        continue
+                    code = p.exitcode
+                    if code == BAD_SPACE_EXIT:
+                        raise SpaceError(_space_error(study))
+                    if code == STORAGE_EXIT:
+                        raise WorkersFailedError(
+                            f"storage {study.storage.url}: a worker could not write to it "
+                            "(its message is above); the pool stopped with "
+                            f"{done} of {settings.n_trials} trials; fix the cause, then run "
+                            "the same command again to resume")
+                    if code not in (0, None) and done < settings.n_trials:
+                        codes.append(int(code))
+                        if settings.stop_on_error and code == 1:
+                            raise RuntimeError(f"a worker stopped on an objective error; see "
+                                               f"`caviar trials {study.name}`")
+                        if respawns < 3 * workers:  # a worker died (killed): replace it
+                            respawns += 1
+                            alive.append(_spawn(ctx, job))
+                procs = alive
+                if not procs:
+                    break
     except BaseException:
         _stop(procs)
         raise
+    deadline_passed = settings.deadline is not None and time.time() >= settings.deadline
+    if done < settings.n_trials and codes and not deadline_passed:
+        raise WorkersFailedError(
+            f"study {study.name!r}: the workers kept dying (exit codes {codes[-6:]}) and the "
+            f"pool stopped with {done} of {settings.n_trials} trials; see the workers' "
+            "messages above, fix the cause, then run the same command again to resume")
+
+
+def _progress(study: Study, done: int, view: ProgressView) -> int:
+    try:
+        done, best = study.storage.progress(study.id, study.direction)
+    except StorageError:
+        return done  # the workers report the storage's trouble
+    view.set(done, best)
+    return done
 
 
 def _space_error(study: Study) -> str:
@@ -140,12 +169,14 @@ def _spawn(ctx: Any, job: WorkerJob) -> Any:
 
 
 def _stop(procs: list[Any]) -> None:
-    for p in procs:
-        if p.is_alive() and p.pid:
-            os.kill(p.pid, signal.SIGINT)
-    deadline = time.time() + 15
-    for p in procs:
-        p.join(timeout=max(0.1, deadline - time.time()))
-        if p.is_alive():
-            p.terminate()
-            p.join(timeout=5)
+    """Ask every worker to stop (each releases its trials), then wait for them."""
+    with block_signals():
+        for p in procs:
+            if p.is_alive() and p.pid:
+                os.kill(p.pid, signal.SIGINT)
+        deadline = time.time() + 15
+        for p in procs:
+            p.join(timeout=max(0.1, deadline - time.time()))
+            if p.is_alive():
+                p.terminate()
+                p.join(timeout=5)

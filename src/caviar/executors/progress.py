@@ -14,6 +14,7 @@ class ProgressView:
         self.best = best
         self.done = done
         self.enabled = enabled
+        self._name = study_name
         self._progress: Any = None
         if enabled:
             from rich.progress import (
@@ -49,6 +50,12 @@ class ProgressView:
         self.done, self.best = done, best
         if self._progress is not None:
             self._progress.update(self._task, completed=done, best=self._fmt())
+
+    def waiting(self, why: str) -> None:
+        """Say why the run idles (trials running elsewhere); an empty ``why`` clears it."""
+        if self._progress is not None:
+            self._progress.update(self._task, description=(
+                f"{self._name} ({why})" if why else self._name))
 
     def close(self) -> None:
         if self._progress is not None:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from caviar.errors import UsageError
 from caviar.executors.loop import LoopSettings
+from caviar.executors.worker import WorkerSession
 from caviar.trial_record import FAIL, RUNNING
 
 if TYPE_CHECKING:
@@ -32,40 +33,32 @@ class RayOptions:
     max_retries: int = 3                # retries of a trial whose Ray worker died
 
 
-_STUDIES: dict[tuple[str, str], Any] = {}  # per Ray worker process: studies loaded once
-_BEATS: dict[tuple[str, str], Any] = {}    # and one heartbeat thread each
+_SESSIONS: dict[tuple[str, str], Any] = {}  # per Ray worker process: one session a study
 
 
-def _run_trial(url: str, name: str, sampler: dict[str, Any], seed: int, trial_id: int,
+def _run_trial(url: str, name: str, sampler: dict[str, Any], trial_id: int,
                proposed: dict[str, Any], objective: Any, settings: LoopSettings) -> str:
     """One trial inside a Ray task. Returns the trial's end state."""
-    from caviar.executors.heartbeat import Heartbeat
     from caviar.executors.loop import _run_one
-    from caviar.samplers.stream import Stream
+    from caviar.executors.worker import WorkerSession
     from caviar.study import load_study
-    from caviar.trial import Trial
 
     key = (url, name)
-    study = _STUDIES.get(key)
-    if study is None:
-        study = _STUDIES[key] = load_study(name, storage=url, sampler=sampler)
-        _BEATS[key] = Heartbeat(study.storage, settings.heartbeat)
-    study._seed = seed
-    record = study.storage.get_trial(trial_id)
+    session = _SESSIONS.get(key)
+    if session is None:  # the study's stored seed gives the trial its driver's stream
+        study = load_study(name, storage=url, sampler=sampler)
+        session = _SESSIONS[key] = WorkerSession(study, heartbeat=settings.heartbeat,
+                                                 stale_after=settings.stale_after)
+    record = session.study.storage.get_trial(trial_id)
     if record is None or record.state != RUNNING:  # reaped, or finished by an earlier attempt
         return "gone"
-    trial = Trial(study, record, proposed, Stream(seed, record.number))
-    trial.system_attrs["ray_worker"] = study.worker  # host:pid of the process that ran it
-    for pname, p in study.declared.items():
-        trial.suggest(pname, p)
-    study._live[trial.id] = trial
-    beat = _BEATS[key]
-    beat.add(trial)
+    trial = session.adopt(record, proposed)
+    trial.system_attrs["ray_worker"] = session.study.worker  # host:pid of the process that ran it
     try:
-        frozen, _ = _run_one(study, objective, trial, settings, lambda: 0)
+        frozen, _ = _run_one(session, objective, trial, settings, lambda: 0)
     finally:
-        beat.remove(trial)
-        study._flush_reports()
+        session.drop(trial)
+        session.study.flush()
     return frozen.state if frozen is not None else "lost"
 
 
@@ -86,16 +79,28 @@ def run_ray(study: Study, objective: Any, settings: LoopSettings, workers: int,
     objective_ref = ray.put(objective)
     sampler = study.sampler.to_json()
     in_flight: dict[Any, int] = {}
-    done, best = _progress(study)
-    last_reap = time.time()
+    session = WorkerSession(study, heartbeat=settings.heartbeat,
+                            stale_after=settings.stale_after, cap=settings.n_trials)
+    try:
+        _drive(session, task, objective_ref, sampler, settings, workers, view, options,
+               in_flight, ray)
+    finally:
+        session.close()
+
+
+def _drive(session: WorkerSession, task: Any, objective_ref: Any, sampler: dict[str, Any],
+           settings: LoopSettings, workers: int, view: ProgressView, options: RayOptions,
+           in_flight: dict[Any, int], ray: Any) -> None:
+    study = session.study
     while True:
         # twice the workers in flight: Ray queues the extra tasks, hiding its scheduling latency
         open_slots = 2 * workers - len(in_flight)
         expired = settings.deadline is not None and time.time() >= settings.deadline
         if open_slots > 0 and not expired:
-            for t in study.ask(open_slots, cap=settings.n_trials):
-                study._live.pop(t.id, None)  # the task tells it, not this process
-                ref = task.remote(study.storage.url, study.name, sampler, study._seed, t.id,
+            for t in session.ask(open_slots):
+                session.drop(t)     # the task heartbeats and tells it, not this process
+                study.hand_off(t)
+                ref = task.remote(study.storage.url, study.name, sampler, t.id,
                                   dict(t.params), objective_ref, settings)
                 in_flight[ref] = t.id
         if not in_flight:
@@ -120,11 +125,8 @@ def run_ray(study: Study, objective: Any, settings: LoopSettings, workers: int,
                     "or pass runtime_env to ray.init)") from None
             except Exception as e:
                 study.storage.finish_trials([_lost(trial_id, options.max_retries, e)])
-        if time.time() - last_reap > settings.heartbeat:
-            study.storage.reap_stale(study.id, settings.stale_after)
-            last_reap = time.time()
-        done, best = _progress(study)
-        view.set(done, best)
+        session.maintain()
+        view.set(*_progress(study))
 
 
 def _lost(trial_id: int, retries: int, e: BaseException) -> Any:

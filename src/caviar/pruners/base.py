@@ -1,12 +1,11 @@
 """The Pruner seam: WHEN to stop. Pure decisions (continue / prune / promote) on curves.
 
 A curve is a trial's (or a population member's) intermediate values, ``{step: value}``, where
-the step is the budget spent so far (epochs, steps). A pruner never writes: it returns a
-``Decision``. Two ways in:
+the step is the budget spent so far (epochs, steps). A pruner never writes and never reads
+storage: it decides on the curves it is handed and returns a ``Decision``. Two ways in:
 
-* ``decide(trial, study)``: what ``trial.should_prune()`` asks, for one-model-per-trial
-  objectives; the pruner reads the other trials' curves from the study (finished trials' curves
-  are cached, only running ones are read again);
+* ``decide_trial(number, curve, others, minimize)``: one trial among the others' curves; what
+  ``trial.should_prune()`` asks (the study's ``CurveBook`` hands over the curves);
 * ``decide_values(curves, direction=...)``: plain ``{member: {step: value}}`` curves, e.g. the
   members of a population trained together; returns a decision per member.
 """
@@ -19,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
 from caviar.errors import UsageError
-from caviar.trial_record import COMPLETE, FAIL, MAXIMIZE, MINIMIZE, PRUNED, RUNNING
+from caviar.trial_record import MAXIMIZE, MINIMIZE
 
 Action = Literal["continue", "prune", "promote"]
 Curve = Mapping[int, float]
@@ -60,14 +59,6 @@ class Other:
 class Pruner:
     name = "base"
 
-    def decide(self, trial: Any, study: Any) -> Decision:
-        """The decision for a running trial of ``study`` (after its latest ``report``)."""
-        curve = dict(trial.reports)
-        if not curve:
-            return CONTINUE
-        others = _curves(self, study, trial.id)
-        return self.decide_trial(trial.number, curve, others, study.direction != MAXIMIZE)
-
     def decide_trial(self, number: int, curve: Curve, others: list[Other],
                      minimize: bool) -> Decision:
         """The decision for trial ``number`` with ``curve``, among ``others``."""
@@ -92,48 +83,12 @@ class Pruner:
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.to_json()})"
 
-    def __getstate__(self) -> dict[str, Any]:  # sent to worker processes without its cache
-        d = dict(self.__dict__)
-        d.pop("_cache", None)
-        return d
-
 
 def _minimize(direction: str) -> bool:
     d = str(direction).lower()
     if d not in (MINIMIZE, MAXIMIZE):
         raise UsageError(f"direction: must be 'minimize' or 'maximize', got {direction!r}")
     return d == MINIMIZE
-
-
-class _Cache:
-    """Finished trials' curves never change: read them once."""
-
-    def __init__(self, study: Any) -> None:
-        self.study = study
-        self.final: dict[int, Other] = {}
-
-
-def _curves(pruner: Pruner, study: Any, me: int) -> list[Other]:
-    cache: _Cache | None = getattr(pruner, "_cache", None)
-    if cache is None or cache.study is not study:
-        cache = _Cache(study)
-        pruner._cache = cache  # type: ignore[attr-defined]
-    trials = study.trials
-    need = [t for t in trials if t.id != me and t.state != FAIL
-            and (t.state == RUNNING or t.id not in cache.final)]
-    got: dict[int, dict[int, float]] = {}
-    if need:
-        study._flush_reports()
-        for tid, step, v in study.storage.get_reports(study.id, [t.id for t in need]):
-            got.setdefault(tid, {})[step] = v
-    running = []
-    for t in need:
-        o = Other(t.number, t.state, got.get(t.id, {}))
-        if t.state in (COMPLETE, PRUNED):
-            cache.final[t.id] = o
-        else:
-            running.append(o)
-    return list(cache.final.values()) + running
 
 
 # ---------------------------------------------------------------------- curve helpers
