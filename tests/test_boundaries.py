@@ -61,3 +61,72 @@ def test_importing_caviar_loads_no_torch() -> None:
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
                          check=True).stdout.strip()
     assert out == "[]"
+
+
+# ---------------------------------------------------------------------- layering
+#: what each layer may import from caviar (docs/architecture.md, "Boundaries")
+LAYERS: dict[str, tuple[str, ...]] = {
+    # pure decisions: a pruner is handed curves, a sampler a history; neither reads storage
+    "pruners": ("caviar.errors", "caviar.trial_record", "caviar.pruners"),
+    "samplers": ("caviar.errors", "caviar.trial_record", "caviar.samplers", "caviar.space"),
+    "space": ("caviar.errors", "caviar.space"),
+    # storage knows records, not studies, loops or samplers
+    "storage": ("caviar.errors", "caviar.trial_record", "caviar.storage"),
+}
+#: only these may import an engine (caviar.nn); the core never does
+ENGINE_BRIDGES = ("adapters",)
+#: nothing in the library imports the command line (the cli imports the library)
+NO_CLI = ["errors.py", "space", "samplers", "pruners", "trial.py", "study.py", "storage",
+          "executors", "panda", "adapters", "analysis", "viz", "dashboard", "nn", "torch"]
+
+
+def _caviar_imports(f: Path) -> set[str]:
+    return {n for n in imports_of(f) if n == "caviar" or n.startswith("caviar.")}
+
+
+def test_each_layer_imports_only_what_it_may() -> None:
+    bad = []
+    for layer, allowed in LAYERS.items():
+        for f in files(layer):
+            for name in _caviar_imports(f):
+                if not any(name == a or name.startswith(a + ".") for a in allowed):
+                    bad.append(f"{f.relative_to(SRC)} imports {name}")
+    assert not bad, bad
+
+
+def test_only_the_adapters_import_an_engine() -> None:
+    bad = []
+    for f in sorted(SRC.rglob("*.py")):
+        rel = f.relative_to(SRC)
+        if rel.parts[0] in ("nn", *ENGINE_BRIDGES):
+            continue
+        for name in imports_of(f):
+            if name == "caviar.nn" or name.startswith("caviar.nn."):
+                bad.append(f"{rel} imports {name}")
+    assert not bad, bad
+
+
+def test_the_library_never_imports_the_cli() -> None:
+    bad = []
+    for entry in NO_CLI:
+        for f in files(entry):
+            for name in _caviar_imports(f):
+                if name == "caviar.cli" or name.startswith("caviar.cli."):
+                    bad.append(f"{f.relative_to(SRC)} imports {name}")
+    assert not bad, bad
+
+
+def test_no_loop_reaches_into_the_study_private_state() -> None:
+    """Loops go through the worker session and the study's public API: no ``study._x``."""
+    bad = []
+    for entry in ("executors", "adapters", "panda", "torch", "pruners", "samplers"):
+        for f in files(entry):
+            for node in ast.walk(ast.parse(f.read_text())):
+                if (isinstance(node, ast.Attribute) and node.attr.startswith("_")
+                        and not node.attr.startswith("__")):
+                    owner = node.value
+                    name = owner.attr if isinstance(owner, ast.Attribute) else getattr(
+                        owner, "id", "")
+                    if name in ("study", "_study"):
+                        bad.append(f"{f.relative_to(SRC)}:{node.lineno} study.{node.attr}")
+    assert not bad, bad
