@@ -99,7 +99,7 @@ def test_ray_needs_a_shared_storage(ray_cluster):
 
 
 def test_an_objective_ray_cannot_load_stops_the_study_with_a_clear_error(ray_cluster, tmp_path):
-    from caviar.cli.objective_ref import ObjectiveRef
+    from caviar.objective_ref import ObjectiveRef
 
     src = tmp_path / "pkg_objective.py"
     src.write_text("def objective(trial):\n    return trial.suggest_float('x', 0, 1)\n")

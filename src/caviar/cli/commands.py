@@ -8,8 +8,17 @@ from typing import Any
 import click
 
 from caviar.cli import db_commands, mlp_command
-from caviar.cli.options import run_options, storage_option
-from caviar.cli.show import best_text, console, studies_table, trials_table
+from caviar.cli.options import (
+    HEARTBEAT,
+    nonblank_study,
+    run_options,
+    stale_after_option,
+    storage_option,
+    timeout_option,
+)
+from caviar.cli.sampler_note import note_sampler_change, stored_sampler
+from caviar.cli.show import best_text, console, esc, studies_table, trials_table
+from caviar.cli.stores import check_output, open_existing, write_failed
 from caviar.cli.viz_commands import ALL as VIZ_COMMANDS
 from caviar.errors import UsageError
 
@@ -20,7 +29,7 @@ def _run(objective: Any, *, storage: str, study_name: str | None, n_trials: int 
          max_budget: float | None = None, eta: float = 3.0, backend: str = "local",
          address: str | None = None,
          cpus_per_trial: float = 1.0, gpus_per_trial: float = 0.0, max_retries: int = 3,
-         space: dict[str, Any] | None = None,
+         stale_after: float | None = None, space: Any = None,
          default_direction: str = "minimize", default_trials: int | None = None,
          objective_spec: str | None = None) -> None:
     from caviar.storage import get_storage
@@ -35,9 +44,11 @@ def _run(objective: Any, *, storage: str, study_name: str | None, n_trials: int 
     existing = {s.name: s for s in store.list_studies()}
     if study_name in existing and direction is None:
         direction = existing[study_name].direction
+    before = stored_sampler(store, study_name)
     study = create_study(study_name, storage=store, direction=direction or default_direction,
                          sampler=sampler, seed=seed, space=space,
                          pruner=_pruner(pruner, min_budget, max_budget, eta))
+    note_sampler_change(study.name, before, sampler)
     if objective_spec is not None:
         study.set_user_attr("objective", objective_spec)
     if n_trials is not None:
@@ -45,8 +56,8 @@ def _run(objective: Any, *, storage: str, study_name: str | None, n_trials: int 
     if study.pruner is not None:  # `caviar worker` on another machine prunes the same way
         study.set_user_attr("pruner", study.pruner.to_json())
     out = console(quiet)
-    out.print(f"study [bold]{study.name}[/] in {store.url}: target {n_trials or '-'} trials, "
-              f"{workers} worker(s), sampler {study.sampler.name}")
+    out.print(f"study [bold]{esc(study.name)}[/] in {esc(store.url)}: target "
+              f"{n_trials or '-'} trials, {workers} worker(s), sampler {study.sampler.name}")
     ray = None
     if backend == "ray":
         from caviar.executors.ray_backend import RayOptions
@@ -58,7 +69,7 @@ def _run(objective: Any, *, storage: str, study_name: str | None, n_trials: int 
         ray = RayOptions(address=address, cpus_per_trial=cpus_per_trial,
                          gpus_per_trial=gpus_per_trial, max_retries=max_retries)
     study.optimize(objective, n_trials=n_trials, timeout=timeout, workers=workers,
-                   progress=not quiet, backend=backend, ray=ray)
+                   progress=not quiet, backend=backend, ray=ray, **_liveness(stale_after))
     counts = study.counts()
     out.print("trials: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
     try:
@@ -67,6 +78,12 @@ def _run(objective: Any, *, storage: str, study_name: str | None, n_trials: int 
         click.echo(f"error: {e}", err=True)
         sys.exit(1)
     click.echo(best_text(best, study.direction))
+
+
+def _liveness(stale_after: float | None) -> dict[str, Any]:
+    """study.optimize's heartbeat settings: the CLI's heartbeat, and --stale-after if given."""
+    return {"heartbeat": HEARTBEAT, **({} if stale_after is None else
+                                       {"stale_after": stale_after})}
 
 
 def _pruner(name: str, min_budget: float, max_budget: float | None, eta: float) -> Any:
@@ -88,35 +105,52 @@ def _pruner(name: str, min_budget: float, max_budget: float | None, eta: float) 
 
 @click.command()
 @click.argument("target", metavar="FILE.py:FUNC")
+@click.option("--space", "space_file", type=click.Path(dir_okay=False), default=None,
+              metavar="FILE.json", help="The study's space as JSON (caviar.space.Space."
+              "to_json); instead of a SPACE dict in FILE.py. Needed by --sampler grid when "
+              "the objective declares no SPACE.")
 @run_options
-def tune(target: str, **kw: Any) -> None:
-    """Tune the objective FUNC(trial) -> value defined in FILE.py."""
-    from caviar.cli.objective_ref import ObjectiveRef
+def tune(target: str, space_file: str | None, **kw: Any) -> None:
+    """Tune the objective FUNC(trial) -> value defined in FILE.py.
+
+    A module-level SPACE = {"lr": Float(1e-4, 1, scale="log"), ...} in FILE.py (or --space
+    FILE.json) declares the params up front, as the grid sampler needs."""
+    from caviar.cli.space_file import load_space_file
+    from caviar.objective_ref import ObjectiveRef
 
     ref = ObjectiveRef(target)
-    _run(ref, objective_spec=f"{ref.path}:{ref.func}", **kw)
+    space = ref.space()
+    if space_file is not None:
+        if space is not None:
+            raise UsageError(f"tune: {ref.path!r} declares SPACE and --space {space_file!r} "
+                             "gives another; keep one of them")
+        space = load_space_file(space_file)
+    _run(ref, objective_spec=f"{ref.path}:{ref.func}", space=space, **kw)
 
 
 @click.command()
 @click.argument("target", metavar="[FILE.py:FUNC]", required=False)
-@click.option("--study", "study_name", required=True, help="The study to join.")
+@click.option("--study", "study_name", required=True, callback=nonblank_study,
+              help="The study to join.")
 @click.option("--trials", "-n", "n_trials", type=int, default=None,
               help="Target number of trials [default: the one `caviar tune` stored].")
 @click.option("--workers", "-w", type=int, default=1, show_default=True,
               help="Worker processes on this machine.")
-@click.option("--timeout", type=float, default=None)
+@timeout_option
+@stale_after_option
 @storage_option
 @click.option("--quiet", "-q", is_flag=True)
 def worker(target: str | None, study_name: str, n_trials: int | None, workers: int,
-           timeout: float | None, storage: str, quiet: bool) -> None:
+           timeout: float | None, stale_after: float | None, storage: str,
+           quiet: bool) -> None:
     """Join a running study from this machine (its storage must be shared, e.g. PostgreSQL).
 
     The objective defaults to the FILE.py:FUNC that `caviar tune` stored with the study; give
     it explicitly when the file lives at another path on this machine."""
-    from caviar.cli.objective_ref import ObjectiveRef
+    from caviar.objective_ref import ObjectiveRef
     from caviar.study import load_study
 
-    study = load_study(study_name, storage=storage)
+    study = load_study(study_name, storage=open_existing(storage))
     if study.user_attrs.get("pruner"):
         from caviar.pruners import make_pruner
 
@@ -127,12 +161,23 @@ def worker(target: str | None, study_name: str, n_trials: int | None, workers: i
     n_trials = n_trials or study.user_attrs.get("n_trials")
     if n_trials is None and timeout is None:
         raise UsageError(f"study {study_name!r}: has no stored target; pass --trials N")
+    ref = ObjectiveRef(spec)
+    _check_same_space(study, ref)
     out = console(quiet)
-    out.print(f"worker joins study [bold]{study.name}[/] in {study.storage.url}: "
-              f"target {n_trials}, {workers} process(es)")
-    study.optimize(ObjectiveRef(spec), n_trials=n_trials, timeout=timeout, workers=workers,
-                   progress=not quiet)
+    out.print(f"worker joins study [bold]{esc(study.name)}[/] in {esc(study.storage.url)}: "
+              f"target {n_trials}, {workers} process(es), sampler {study.sampler.name}")
+    study.optimize(ref, n_trials=n_trials, timeout=timeout, workers=workers,
+                   progress=not quiet, **_liveness(stale_after))
     out.print("trials: " + ", ".join(f"{k} {v}" for k, v in sorted(study.counts().items())))
+
+
+def _check_same_space(study: Any, ref: Any) -> None:
+    """A worker's objective file that declares SPACE must declare the study's space."""
+    space = ref.space()
+    if space is not None and space.to_json() != study.declared.to_json():
+        raise UsageError(f"study {study.name!r}: declares {sorted(study.declared)} "
+                         f"({study.declared.to_json()}), but SPACE in {ref.path!r} is "
+                         f"{space.to_json()}; join with the file the study was tuned with")
 
 
 @click.command()
@@ -149,25 +194,24 @@ def demo(**kw: Any) -> None:
 @storage_option
 def studies(storage: str) -> None:
     """List the studies in a storage."""
-    from caviar.storage import get_storage
-
-    console().print(studies_table(get_storage(storage).list_studies()))
+    console().print(studies_table(open_existing(storage).list_studies()))
 
 
 @click.command()
 @click.argument("study_name", metavar="STUDY")
 @storage_option
-@click.option("--limit", type=int, default=50, show_default=True, help="Show the last N.")
+@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True,
+              help="Show the last N (N >= 1).")
 @click.option("--state", type=click.Choice(["running", "complete", "pruned", "fail"]),
               default=None)
 def trials(study_name: str, storage: str, limit: int, state: str | None) -> None:
     """List a study's trials."""
     from caviar.study import load_study
 
-    study = load_study(study_name, storage=storage)
+    study = load_study(study_name, storage=open_existing(storage))
     ts = study.get_trials([state] if state else None)
     names = list(study.space) or sorted({k for t in ts for k in t.params})
-    shown = ts[-limit:] if limit > 0 else ts
+    shown = ts[-limit:]
     console().print(trials_table(shown, names, f"{study.name}: {len(shown)} of {len(ts)} trials"))
 
 
@@ -178,7 +222,7 @@ def best(study_name: str, storage: str) -> None:
     """Print the best trial of a study."""
     from caviar.study import load_study
 
-    study = load_study(study_name, storage=storage)
+    study = load_study(study_name, storage=open_existing(storage))
     click.echo(best_text(study.best_trial, study.direction))
 
 
@@ -193,8 +237,13 @@ def export(study_name: str, storage: str, fmt: str, output: str | None) -> None:
     """Export a study's trials as CSV or JSON."""
     from caviar.study import load_study
 
-    study = load_study(study_name, storage=storage)
-    text = study.to_csv(output) if fmt == "csv" else study.to_json(output)
+    if output is not None:
+        check_output(output)
+    study = load_study(study_name, storage=open_existing(storage))
+    try:
+        text = study.to_csv(output) if fmt == "csv" else study.to_json(output)
+    except OSError as e:
+        raise write_failed(str(output), "--output", e) from None
     if output is None:
         click.echo(text, nl=False)
     else:
@@ -212,7 +261,7 @@ def advise(study_name: str, storage: str, top: int) -> None:
     from caviar.analysis import advise_study
     from caviar.study import load_study
 
-    study = load_study(study_name, storage=storage)
+    study = load_study(study_name, storage=open_existing(storage))
     found = advise_study(study, top=top)
     for p in study.space.values():
         click.echo(f"{p.name}: {p.to_json()}")

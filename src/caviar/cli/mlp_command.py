@@ -7,8 +7,9 @@ from typing import Any
 
 import click
 
-from caviar.cli.options import quiet_option, storage_option
-from caviar.cli.show import best_text, console
+from caviar.cli.options import nonblank_study, quiet_option, storage_option
+from caviar.cli.sampler_note import note_sampler_change, stored_sampler
+from caviar.cli.show import best_text, console, esc
 
 
 @click.command("tune-mlp")
@@ -20,7 +21,8 @@ from caviar.cli.show import best_text, console
 @click.option("--population", "-p", type=int, default=64, show_default=True,
               help="Networks trained at once as one batched program.")
 @click.option("--epochs", type=int, default=20, show_default=True)
-@click.option("--study", "study_name", default="mlp", show_default=True)
+@click.option("--study", "study_name", default="mlp", show_default=True,
+              callback=nonblank_study)
 @click.option("--sampler", type=click.Choice(["random", "sobol", "tpe", "coarse-to-fine"]),
               default=None, help="Sampler for a new study [default: random].")
 @click.option("--pruner", type=click.Choice(["none", "median", "asha", "hyperband"]),
@@ -40,6 +42,7 @@ def tune_mlp(data: str, n_trials: int, population: int, epochs: int, study_name:
     from caviar.errors import UsageError
     from caviar.executors.progress import ProgressView
     from caviar.pruners import make_pruner
+    from caviar.storage import get_storage
     from caviar.study import create_study
 
     if epochs < 1:
@@ -48,10 +51,14 @@ def tune_mlp(data: str, n_trials: int, population: int, epochs: int, study_name:
     if pruner != "none":
         pr = make_pruner(pruner) if pruner == "median" else make_pruner(
             {"name": pruner, "min_budget": 1, "max_budget": epochs - 1 or 1})
-    study = create_study(study_name, storage=storage, direction="maximize", sampler=sampler,
+    store = get_storage(storage)
+    before = stored_sampler(store, study_name)
+    study = create_study(study_name, storage=store, direction="maximize", sampler=sampler,
                          seed=seed, space=MLP_SPACE, pruner=pr)
+    note_sampler_change(study.name, before, sampler)
     out = console(quiet)
-    out.print(f"study [bold]{study.name}[/] in {study.storage.url}: {n_trials} trials of the "
+    out.print(f"study [bold]{esc(study.name)}[/] in {esc(study.storage.url)}: {n_trials} "
+              "trials of the "
               f"batch-norm MLP on {data}, {population} at a time, {epochs} epochs, "
               f"device {device}")
     done = sum(1 for t in study.trials if t.counted and t.state != "running")

@@ -1,7 +1,8 @@
-"""Options shared by several commands."""
+"""Options shared by several commands, and the checks their values get before any work."""
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Callable
 from typing import Any
@@ -9,6 +10,28 @@ from typing import Any
 import click
 
 from caviar.storage import DEFAULT_URL
+
+HEARTBEAT = 5.0  # seconds between a worker's heartbeats, in every command that runs trials
+
+
+def nonblank_study(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """A study name given on the command line must have a visible character."""
+    if value is not None and not value.strip():
+        raise click.BadParameter(f"a study name must not be empty or blank, got {value!r}; "
+                                 "e.g. --study lr-search", ctx=ctx, param=param)
+    return value
+
+
+def seconds(what: str) -> Callable[[click.Context, click.Parameter, float | None],
+                                   float | None]:
+    """A duration in seconds: finite and > 0 (``None`` when not given)."""
+    def check(ctx: click.Context, param: click.Parameter, value: float | None) -> float | None:
+        if value is not None and not (math.isfinite(value) and value > 0):
+            raise click.BadParameter(f"{what} must be a finite number of seconds > 0, got "
+                                     f"{value!r}; e.g. {param.opts[0]} 3600", ctx=ctx,
+                                     param=param)
+        return value
+    return check
 
 
 def storage_option(f: Callable[..., Any]) -> Callable[..., Any]:
@@ -22,19 +45,43 @@ def quiet_option(f: Callable[..., Any]) -> Callable[..., Any]:
     return click.option("--quiet", "-q", is_flag=True, help="No progress bar; for scripts.")(f)
 
 
+def timeout_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--timeout", type=float, default=None,
+                        callback=seconds("the timeout"),
+                        help="Stop starting trials after this many seconds.")(f)
+
+
+def _stale_after(ctx: click.Context, param: click.Parameter,
+                 value: float | None) -> float | None:
+    if value is not None and not (math.isfinite(value) and value > HEARTBEAT):
+        raise click.BadParameter(
+            f"must be a finite number of seconds > the heartbeat ({HEARTBEAT:g} s), got "
+            f"{value!r}; e.g. --stale-after 60 (a running trial silent that long is "
+            "reaped and run again)", ctx=ctx, param=param)
+    return value
+
+
+def stale_after_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--stale-after", type=float, default=None, callback=_stale_after,
+                        metavar="SECONDS",
+                        help=f"A running trial whose worker has not heartbeaten for this long "
+                        f"is reaped and run again; must exceed the heartbeat ({HEARTBEAT:g} s)"
+                        " [default: 30].")(f)
+
+
 def run_options(f: Callable[..., Any]) -> Callable[..., Any]:
-    opts = [
+    opts: list[Callable[[Callable[..., Any]], Callable[..., Any]]] = [
         click.option("--trials", "-n", "n_trials", type=int, default=None,
                      help="Target number of trials in the study (resumes up to it)."),
-        click.option("--timeout", type=float, default=None, help="Stop starting trials after "
-                     "this many seconds."),
+        timeout_option,
         click.option("--workers", "-w", type=int, default=1, show_default=True,
                      help="Worker processes sharing the study."),
-        click.option("--study", "study_name", default=None, help="Study name (created or "
-                     "resumed)."),
+        click.option("--study", "study_name", default=None, callback=nonblank_study,
+                     help="Study name (created or resumed)."),
         click.option("--sampler", type=click.Choice(["random", "grid", "sobol", "tpe",
                                                       "coarse-to-fine"]),
-                     default=None, help="Sampler for a new study [default: random]."),
+                     default=None, help="Sampler of the study [default: random for a new "
+                     "one, the stored one for an existing one; a new --sampler is stored]."),
         click.option("--pruner", type=click.Choice(["none", "median", "asha", "halving",
                                                     "hyperband"]), default="none",
                      show_default=True, help="Stop unpromising trials early (the objective "
@@ -50,6 +97,7 @@ def run_options(f: Callable[..., Any]) -> Callable[..., Any]:
                      default=None, help="Direction for a new study."),
         click.option("--seed", type=int, default=None, help="Seed: a seeded study "
                      "reproduces exactly."),
+        stale_after_option,
         click.option("--backend", type=click.Choice(["local", "ray"]), default="local",
                      show_default=True, help="local processes, or Ray tasks on a Ray cluster."),
         click.option("--address", default=None, help="Ray cluster address: auto or "

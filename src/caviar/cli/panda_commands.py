@@ -13,14 +13,15 @@ from typing import Any
 
 import click
 
-from caviar.cli.options import quiet_option, storage_option
-from caviar.cli.show import console, fmt
+from caviar.cli.options import nonblank_study, quiet_option, storage_option
+from caviar.cli.show import console, esc, fmt
+from caviar.cli.stores import open_existing
 
 DATA = ["digits", "mnist5k", "mnist1d"]
 
 
 def study_option(f: Any) -> Any:
-    return click.option("--study", "study_name", default=None,
+    return click.option("--study", "study_name", default=None, callback=nonblank_study,
                         help="The study holding the trial (default: the storage's only "
                              "study).")(f)
 
@@ -33,10 +34,9 @@ def run_options(f: Any) -> Any:
 
 def _load(storage: str, study_name: str | None) -> Any:
     from caviar.panda.control import find_study
-    from caviar.storage import get_storage
     from caviar.study import load_study
 
-    store = get_storage(storage)
+    store = open_existing(storage)
     rec = find_study(store, study_name)
     return load_study(rec.name, storage=store)
 
@@ -46,7 +46,7 @@ def _done(frozen: Any, quiet: bool) -> None:
     line = f"trial {frozen.number}: {frozen.state}, value {fmt(frozen.value)}"
     if frozen.error:
         line += f" ({frozen.error})"
-    out.print(line)
+    out.print(esc(line))
     if frozen.state == "fail":
         sys.exit(1)
 
@@ -99,7 +99,7 @@ def babysit(target: str | None, mlp: bool, data: str, epochs: int | None, params
         direction = direction or "maximize"
         default_name = "babysit"
     else:
-        from caviar.cli.objective_ref import ObjectiveRef
+        from caviar.objective_ref import ObjectiveRef
 
         if config or epochs is not None:
             raise UsageError("babysit FILE.py:FUNC: --config and --epochs are for --mlp; "
@@ -138,9 +138,8 @@ def nudge(trial: int, changes: tuple[str], study_name: str | None, storage: str)
     """Change mutable params of a running babysat trial; it applies them at its next epoch
     boundary. E.g. `caviar nudge 3 lr=3e-4 beta1=0.95` or `caviar nudge 3 lr*=0.5`."""
     from caviar.panda import control
-    from caviar.storage import get_storage
 
-    store = get_storage(storage)
+    store = open_existing(storage)
     rec, t = control.locate(store, study_name, trial)
     parsed = control.parse_changes(changes)
     ids = control.nudge(store, rec, t, parsed, source="cli")
@@ -156,9 +155,8 @@ def _command(kind: str, doc: str) -> Any:
     @storage_option
     def cmd(trial: int, study_name: str | None, storage: str) -> None:
         from caviar.panda import control
-        from caviar.storage import get_storage
 
-        store = get_storage(storage)
+        store = open_existing(storage)
         rec, t = control.locate(store, study_name, trial)
         eid = control.command(store, t, kind, source="cli")
         click.echo(f"trial {trial} of {rec.name}: recorded {kind} (event {eid}); it applies "
@@ -219,9 +217,8 @@ def history(trial: int, study_name: str | None, storage: str) -> None:
     from rich.table import Table
 
     from caviar.panda import control
-    from caviar.storage import get_storage
 
-    store = get_storage(storage)
+    store = open_existing(storage)
     rec, t = control.locate(store, study_name, trial)
     rows = control.history_rows(store.get_events(t.id))
     marks = control.checkpoints(store, t.id)
@@ -234,13 +231,14 @@ def history(trial: int, study_name: str | None, storage: str) -> None:
         head += f"; {how} trial {parent}"
         if "rewind_epoch" in t.system_attrs:
             head += f" from epoch {t.system_attrs['rewind_epoch']}"
-    table = Table(title=head)
+    table = Table(title=esc(head))
     for c in ("event", "time", "kind", "what", "source", "status", "epoch"):
         table.add_column(c, overflow="fold")
     for r in rows:
         when = datetime.fromtimestamp(r["at"]).strftime("%Y-%m-%d %H:%M:%S")
         what = ", ".join(f"{k}={fmt(v)}" for k, v in r["detail"].items())
-        table.add_row(str(r["id"]), when, r["kind"], what, r["source"] or "-", r["status"],
+        table.add_row(str(r["id"]), when, esc(r["kind"]), esc(what), esc(r["source"] or "-"),
+                      esc(r["status"]),
                       "-" if r["epoch"] is None else str(r["epoch"]))
     out = console()
     out.print(table)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from caviar.cli.options import storage_option
+from caviar.cli.stores import open_existing
 from caviar.errors import UsageError
 
 
@@ -21,11 +22,11 @@ def retest(study_name: str, target: str | None, top: int, seeds: int, storage: s
     the ranking holds. The re-runs are stored in the study STUDY.retest, each linked to its
     original (system attr retest_of). The objective defaults to the FILE.py:FUNC that
     `caviar tune` stored with the study."""
-    from caviar.cli.objective_ref import ObjectiveRef
+    from caviar.objective_ref import ObjectiveRef
     from caviar.retest import retest as run_retest
     from caviar.study import load_study
 
-    study = load_study(study_name, storage=storage)
+    study = load_study(study_name, storage=open_existing(storage))
     spec = target or study.user_attrs.get("objective")
     if not spec:
         raise UsageError(f"study {study_name!r}: has no stored objective; pass FILE.py:FUNC")

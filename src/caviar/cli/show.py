@@ -1,4 +1,8 @@
-"""Printing studies and trials as rich tables."""
+"""Printing studies and trials as rich tables.
+
+Every string a user chose (study, param and trial-attribute names, values, error messages,
+URLs) goes through ``esc`` before rich sees it: rich reads ``[bold]`` or ``[/]`` as markup,
+and a stray ``[/]`` in one study name would crash ``caviar studies`` for the whole storage."""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from caviar.trial_record import FrozenTrial
@@ -20,27 +25,32 @@ def fmt(v: Any) -> str:
     return str(v)
 
 
+def esc(v: Any) -> str:
+    """``v`` as text rich prints literally (markup escaped)."""
+    return escape(v if isinstance(v, str) else fmt(v))
+
+
 def studies_table(summaries: Sequence[Any]) -> Table:
     t = Table(title="studies")
     for c in ("name", "direction", "trials", "complete", "pruned", "fail", "running", "best"):
         t.add_column(c, overflow="fold")
     for s in summaries:
         c = s.counts
-        t.add_row(s.name, s.direction, str(s.n_trials), str(c.get("complete", 0)),
+        t.add_row(esc(s.name), s.direction, str(s.n_trials), str(c.get("complete", 0)),
                   str(c.get("pruned", 0)), str(c.get("fail", 0)), str(c.get("running", 0)),
                   fmt(s.best_value))
     return t
 
 
 def trials_table(trials: Sequence[FrozenTrial], names: Sequence[str], title: str) -> Table:
-    t = Table(title=title)
+    t = Table(title=esc(title))
     for c in ("#", "state", "value", *names, "seconds"):
-        t.add_column(c, no_wrap=True)
+        t.add_column(esc(c), no_wrap=True)
     t.add_column("error", overflow="fold")
     for tr in trials:
         err = (tr.error or "")[:80]
         t.add_row(str(tr.number), tr.state, fmt(tr.value),
-                  *[fmt(tr.params.get(n)) for n in names], fmt(tr.duration), err)
+                  *[esc(fmt(tr.params.get(n))) for n in names], fmt(tr.duration), esc(err))
     return t
 
 

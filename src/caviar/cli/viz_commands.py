@@ -3,36 +3,16 @@ uvicorn are imported only when one of these runs (importing the CLI stays light)
 
 from __future__ import annotations
 
-import os
-import re
+import sys
 from typing import Any
 
 import click
 
 from caviar.cli.options import storage_option
+from caviar.cli.stores import check_output, open_existing, write_failed
 from caviar.errors import UsageError
 
 PLOTS = ("history", "params", "parallel", "curves", "importance", "rounds")
-
-
-def open_existing(url: str) -> Any:
-    """Open a storage for reading without creating it: a SQLite file must already exist."""
-    from caviar.storage import get_storage
-
-    m = re.fullmatch(r"sqlite:///(.+)", url or "")
-    if m and m.group(1) != ":memory:" and not os.path.exists(m.group(1)):
-        raise UsageError(f"storage {url!r}: the file {m.group(1)!r} does not exist; check the "
-                         "path (three slashes for a relative path, four for an absolute one), "
-                         "or run `caviar studies --storage URL` to see what a storage holds")
-    try:
-        return get_storage(url)
-    except UsageError:
-        raise
-    except Exception as e:
-        if type(e).__module__.startswith("caviar"):
-            raise
-        raise UsageError(f"storage {url!r}: cannot be opened ({type(e).__name__}: {e})") \
-            from None
 
 
 def _load(study_name: str, storage: str) -> Any:
@@ -59,10 +39,14 @@ def report(study_name: str, storage: str, output: str, max_curves: int) -> None:
     """Write a self-contained HTML report of a study: summary, figures, importance beside the
     lecture's priorities, and the scale advisor's findings."""
     _need("plotly", "viz")
+    check_output(output)
     from caviar.viz.report import write_report
 
     study = _load(study_name, storage)
-    path = write_report(study, output, max_curves=max_curves)
+    try:
+        path = write_report(study, output, max_curves=max_curves)
+    except OSError as e:
+        raise write_failed(output, "--output", e) from None
     click.echo(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB, "
                f"{len(study.trials)} trials)", err=True)
 
@@ -79,6 +63,7 @@ def plot(study_name: str, kind: str, storage: str, output: str) -> None:
         raise UsageError(f"plot: -o must end in .png or .html, got {output!r}; "
                          "e.g. -o history.png")
     _need("plotly", "viz")
+    check_output(output)
     from caviar.viz import build, figures
     from caviar.viz.export import write_figure
 
@@ -91,7 +76,10 @@ def plot(study_name: str, kind: str, storage: str, output: str) -> None:
                              "use the coarse-to-fine sampler")
     if kind == "params":
         spec = figures.combine(spec, title=f"{study.name}: each param on its own scale")
-    path = write_figure(spec, output, title=f"{study.name}: {kind}")
+    try:
+        path = write_figure(spec, output, title=f"{study.name}: {kind}")
+    except OSError as e:
+        raise write_failed(output, "--output", e) from None
     click.echo(f"wrote {path}", err=True)
 
 
@@ -101,27 +89,57 @@ def plot(study_name: str, kind: str, storage: str, output: str) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Interface to listen on; 0.0.0.0 exposes the dashboard to the network.")
 @click.option("--allow-control", is_flag=True,
-              help="Allow stop, pause, resume and nudge of running trials from the page.")
-def dashboard(storage: str, port: int, host: str, allow_control: bool) -> None:
+              help="Allow stop, pause, resume and nudge of running trials from the page. "
+              "Beyond loopback this needs a token (one is generated and printed).")
+@click.option("--token", default=None, metavar="TOKEN",
+              help="The token every control request must carry (>= 16 characters) "
+              "[default: a random one when --host is not loopback]; needs --allow-control.")
+def dashboard(storage: str, port: int, host: str, allow_control: bool,
+              token: str | None) -> None:
     """Serve a live web dashboard of the studies in a storage."""
     _need("starlette", "dashboard")
     _need("uvicorn", "dashboard")
+    if token is not None and not allow_control:
+        raise UsageError("--token: guards the controls; give it with --allow-control (without "
+                         "controls the dashboard is read-only and needs no token)")
     store = open_existing(storage)
     from caviar.dashboard import bind, create_app, serve
-    from caviar.dashboard.serve import allowed_hosts
+    from caviar.dashboard.serve import allowed_hosts, is_loopback
 
+    exposed = allow_control and not is_loopback(host)
+    if exposed and token is None:
+        import secrets
+
+        token = secrets.token_urlsafe(32)
     sock = bind(host, port)
     actual = sock.getsockname()[1]
-    app = create_app(store, allow_control=allow_control, allowed_hosts=allowed_hosts(host,
-                                                                                     actual),
-                     poll_interval=0.2)
+    app = create_app(store, allow_control=allow_control, token=token,
+                     allowed_hosts=allowed_hosts(host, actual), poll_interval=0.2)
     shown = f"[{host}]" if ":" in host else host
     click.echo(f"caviar dashboard on http://{shown}:{actual}/ over {store.url} "
                f"(controls {'on' if allow_control else 'off'}); Ctrl-C to stop", err=True)
+    if token is not None:
+        if exposed:
+            click.echo(f"warning: controls are reachable from the network on {host}:{actual}; "
+                       "every stop, pause, resume and nudge needs the token below. Keep it "
+                       "secret (anyone who has it can control running trials); the page is "
+                       "plain HTTP, so use it on a trusted network or behind TLS.", err=True)
+        page = socket_name(host)
+        click.echo(f"token: {token}\nopen: http://{page}:{actual}/#token={token}", err=True)
+    sys.stderr.flush()
     try:
         serve(app, sock)
     finally:
         sock.close()
+
+
+def socket_name(host: str) -> str:
+    """A name a browser can open for the interface ``host`` (0.0.0.0 is not one)."""
+    if host in ("0.0.0.0", "::", ""):
+        import socket
+
+        return socket.gethostname()
+    return f"[{host}]" if ":" in host else host
 
 
 ALL = [report, plot, dashboard]

@@ -11,7 +11,10 @@ Routes (study names travel as query parameters, so any name works):
   when nothing changed since ``SEQ`` (the page polls this);
 * ``GET /api/trial?study=NAME&number=N``: one trial, its curve and its control events;
 * ``POST /api/control`` (only with ``allow_control``): ``{"study", "number", "action":
-  stop|pause|resume|nudge, ...}`` recorded as a control event on the running trial.
+  stop|pause|resume|nudge, ...}`` recorded as a control event on the running trial. With a
+  ``token`` (always when controls are reachable beyond loopback) it must carry
+  ``Authorization: Bearer TOKEN`` or ``X-Caviar-Token: TOKEN``: 401 without, 403 when wrong.
+  The page takes the token once from its URL (``/#token=TOKEN``) into sessionStorage.
 
 Every response is JSON (or a static file); the page puts data in the DOM with ``textContent``
 only. A Content-Security-Policy forbids inline scripts; a POST needs a JSON body and the
@@ -21,6 +24,7 @@ only. A Content-Security-Policy forbids inline scripts; a POST needs a JSON body
 from __future__ import annotations
 
 import math
+import secrets
 import threading
 from pathlib import Path
 from typing import Any, ClassVar
@@ -33,7 +37,7 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from caviar.dashboard.views import SORT_KEYS, StudyView
-from caviar.errors import StudyNotFoundError
+from caviar.errors import StudyNotFoundError, UsageError
 from caviar.storage import Storage
 from caviar.trial_record import RUNNING, STATES
 
@@ -104,11 +108,35 @@ def _json(obj: Any, status: int = 200) -> JSONResponse:
     return JSONResponse(obj, status_code=status)
 
 
+def _token_refusal(req: Request, token: str | None) -> Response | None:
+    """None when the request carries the control token (or none is set); else 401 / 403."""
+    if token is None:
+        return None
+    auth = req.headers.get("authorization", "")
+    given = auth[7:].strip() if auth[:7].lower() == "bearer " else \
+        req.headers.get("x-caviar-token")
+    how = ("send Authorization: Bearer TOKEN or X-Caviar-Token: TOKEN with the token "
+           "`caviar dashboard` printed (open the page once as /#token=TOKEN)")
+    if not given:
+        return JSONResponse({"error": f"control: needs this dashboard's token; {how}"}, 401,
+                            headers={"WWW-Authenticate": 'Bearer realm="caviar"'})
+    if not secrets.compare_digest(given.encode(), token.encode()):
+        return _json({"error": f"control: wrong token; {how}"}, 403)
+    return None
+
+
 def create_app(storage: Storage, *, allow_control: bool = False,
-               allowed_hosts: list[str] | None = None, poll_interval: float = 0.0,
-               **view_kw: Any) -> Starlette:
+               allowed_hosts: list[str] | None = None, token: str | None = None,
+               poll_interval: float = 0.0, **view_kw: Any) -> Starlette:
+    """``token``: required on every control request when set (``caviar dashboard`` sets one
+    whenever controls are on beyond loopback)."""
+    if token is not None and (not isinstance(token, str) or len(token) < 16
+                              or not token.isprintable() or token != token.strip()):
+        raise UsageError("token: must be at least 16 printable characters without surrounding "
+                         "spaces; leave it out to get a random one")
     dash = Dashboard(storage, allow_control=allow_control, poll_interval=poll_interval,
                      **view_kw)
+    flags = {"allow_control": allow_control, "needs_token": token is not None}
 
     def guarded(fn: Any) -> Any:
         def endpoint(req: Request) -> Response:
@@ -123,7 +151,7 @@ def create_app(storage: Storage, *, allow_control: bool = False,
         out = [{"name": s.name, "direction": s.direction, "n_trials": s.n_trials,
                 "counts": s.counts, "best_value": _num(s.best_value),
                 "created_at": s.created_at} for s in storage.list_studies()]
-        return _json({"studies": out, "allow_control": allow_control})
+        return _json({"studies": out, **flags})
 
     def unchanged(req: Request, v: Any) -> Response | None:
         """The short answer to a poll whose ``since`` is still the view's sequence number."""
@@ -136,7 +164,7 @@ def create_app(storage: Storage, *, allow_control: bool = False,
         v = dash.view(req.query_params.get("study"))
         same = unchanged(req, v)
         return same if same is not None else _json(
-            {"changed": True, **v.summary(), "allow_control": allow_control})
+            {"changed": True, **v.summary(), **flags})
 
     @guarded
     def trials(req: Request) -> Response:
@@ -170,12 +198,15 @@ def create_app(storage: Storage, *, allow_control: bool = False,
         page = v.trial_page(number)
         if page is None:
             raise BadRequest(f"trial {number}: not in study {v.name!r}", 404)
-        return _json({**page, "allow_control": allow_control, "study": v.name})
+        return _json({**page, **flags, "study": v.name})
 
     async def control(req: Request) -> Response:
         if not allow_control:
             return _json({"error": "controls are off; start the dashboard with "
                                    "--allow-control to stop, pause or nudge trials"}, 403)
+        refused = _token_refusal(req, token)
+        if refused is not None:
+            return refused
         if req.headers.get("x-caviar-control") != "1" or \
                 not req.headers.get("content-type", "").startswith("application/json"):
             return _json({"error": "control: send JSON with the header X-Caviar-Control: 1"},

@@ -44,8 +44,22 @@ def serve(app: Any, sock: socket.socket, *, log_level: str = "warning") -> None:
     server.run(sockets=[sock])
 
 
-def allowed_hosts(host: str, port: int) -> list[str] | None:
-    """Host headers to accept: on a loopback bind, only local names (stops DNS rebinding)."""
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` names this machine only (127.0.0.0/8, ::1, localhost)."""
+    import ipaddress
+
     if host in LOOPBACK:
-        return ["127.0.0.1", "localhost", "::1", "[::1]"]
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def allowed_hosts(host: str, port: int) -> list[str] | None:
+    """Host headers to accept: on a loopback bind, only local names (stops DNS rebinding).
+    Beyond loopback any Host is accepted, and the control token is the protection."""
+    if is_loopback(host):
+        return ["127.0.0.1", "localhost", "::1", "[::1]", *([host] if host not in LOOPBACK
+                                                           else [])]
     return None

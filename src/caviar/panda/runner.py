@@ -36,7 +36,7 @@ def make_objective(spec: Mapping[str, Any]) -> Any:
 
         return MLPTarget.from_spec(spec)
     if isinstance(target, str) and ":" in target:
-        from caviar.cli.objective_ref import ObjectiveRef
+        from caviar.objective_ref import ObjectiveRef
 
         return ObjectiveRef(target)
     raise UsageError(f"babysit target: must be 'mlp' or FILE.py:FUNC, got {target!r}")

@@ -4,8 +4,22 @@
 "use strict";
 (function () {
   var POLL_MS = 1000;
+  var TOKEN_KEY = "caviar-token";
   var timer = null;
   var state = {};
+
+  // The control token travels once in the URL (/#token=T or ?token=T, as `caviar dashboard`
+  // prints it), is kept in sessionStorage for this tab, and is removed from the address bar.
+  function takeToken() {
+    var m = /^#token=([^&]*)/.exec(location.hash) || /[?&]token=([^&#]*)/.exec(location.search);
+    if (!m) return;
+    try { sessionStorage.setItem(TOKEN_KEY, decodeURIComponent(m[1])); } catch (e) { /* storage off */ }
+    var search = location.search.replace(/([?&])token=[^&#]*&?/, "$1").replace(/[?&]$/, "");
+    history.replaceState(null, "", location.pathname + search + (/^#token=/.test(location.hash) ? "#/" : location.hash));
+  }
+  function token() {
+    try { return sessionStorage.getItem(TOKEN_KEY); } catch (e) { return null; }
+  }
 
   function el(tag, attrs, text) {
     var e = document.createElement(tag);
@@ -231,7 +245,7 @@
         });
         es.appendChild(et);
         view.appendChild(es);
-        if (body.allow_control && t.state === "running") view.appendChild(controls(name, t));
+        if (body.allow_control && t.state === "running") view.appendChild(controls(name, t, body.needs_token));
         var extra = el("section"); extra.appendChild(el("h2", null, "Attributes"));
         extra.appendChild(el("pre", null, JSON.stringify({user_attrs: t.user_attrs, system_attrs: t.system_attrs}, null, 2)));
         view.appendChild(extra);
@@ -244,14 +258,18 @@
     }).catch(function (e) { clear(view); showError(view, e); });
   }
 
-  function controls(name, t) {
+  function controls(name, t, needsToken) {
     var sec = el("section", {id: "controls"});
     sec.appendChild(el("h2", null, "Controls"));
+    if (needsToken && !token()) sec.appendChild(el("p", {"class": "error", id: "token-missing"},
+      "controls need this dashboard's token: open the URL `caviar dashboard` printed (…/#token=…)"));
     var box = el("div", {"class": "controls"});
     var msg = el("span", {id: "control-msg", "class": "muted"});
     function send(body) {
       body.study = name; body.number = t.number;
-      fetch("/api/control", {method: "POST", headers: {"Content-Type": "application/json", "X-Caviar-Control": "1"}, body: JSON.stringify(body)})
+      var headers = {"Content-Type": "application/json", "X-Caviar-Control": "1"};
+      if (token()) headers["X-Caviar-Token"] = token();
+      fetch("/api/control", {method: "POST", headers: headers, body: JSON.stringify(body)})
         .then(function (r) { return r.json(); })
         .then(function (b) { msg.textContent = b.error ? "error: " + b.error : "recorded: " + b.action; })
         .catch(function (e) { msg.textContent = "error: " + e.message; });
@@ -284,6 +302,7 @@
     }
     return studiesPage(view);
   }
+  takeToken();
   window.addEventListener("hashchange", route);
   route();
 })();
