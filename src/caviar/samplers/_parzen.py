@@ -27,7 +27,6 @@ import math
 from typing import Any
 
 import numpy as np
-from scipy.special import ndtr, ndtri
 
 F64 = np.ndarray[Any, np.dtype[np.float64]]
 
@@ -76,6 +75,8 @@ def gap_sigmas(mus: F64, n_kernels: int) -> tuple[F64, np.ndarray[Any, Any]]:
 def truncnorm(mu: F64, s: F64, q: F64) -> F64:
     """Inverse-CDF draws from N(mu, s) truncated to [0, 1] (``q`` uniform in [0, 1)): exact,
     so no mass piles up at the edges; the final clip only guards the last ulp."""
+    from scipy.special import ndtr, ndtri  # here, not at import: scipy costs caviar's start-up
+
     a, b = ndtr(-mu / s), ndtr((1.0 - mu) / s)
     p = np.clip(a + q * (b - a), 1e-300, 1 - 1e-16)
     return np.asarray(np.clip(mu + s * ndtri(p), 0.0, 1.0), dtype=np.float64)
@@ -87,6 +88,8 @@ def _log_mass(mu: F64, sig: F64) -> F64:
     out = np.zeros(mu.size)
     edge = np.flatnonzero(np.minimum(mu, 1.0 - mu) < _FULL_MASS * sig)
     if edge.size:
+        from scipy.special import ndtr
+
         m, s = mu.ravel().take(edge), sig.ravel().take(edge)
         out[edge] = np.log(np.maximum(ndtr((1.0 - m) / s) - ndtr(-m / s), 1e-300))
     return out.reshape(mu.shape)

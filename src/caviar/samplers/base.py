@@ -13,6 +13,7 @@ process runs which trial.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
@@ -43,6 +44,14 @@ class Sampler:
 
     def __init__(self, *, seed: int | None = None) -> None:
         self.seed = seed
+
+    def seed_in_use(self) -> int:
+        """The seed this sampler's proposals are keyed by: ``seed``, or, while it is None (a
+        sampler used without a study, which always sets one), a seed drawn on first use and
+        kept as ``seed``, so one instance never changes its order midway."""
+        if self.seed is None:
+            self.seed = secrets.randbits(63)
+        return int(self.seed)
 
     def propose(self, space: Space, history: History, trials: Sequence[FrozenTrial],
                 rngs: Sequence[Stream], claim: Claim) -> Proposal:

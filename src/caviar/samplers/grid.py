@@ -2,6 +2,9 @@
 
 Points are numbered in mixed radix over the params' grids and visited in a seeded random
 order (for grids up to a million points), so a grid stopped early still covers the space.
+The order is one permutation per (seed, grid size), built once and kept by the sampler; the
+seed is the study's (a study always sets one), so every worker visits the same order and the
+claimed indices cover the grid exactly once.
 Each trial takes its index from an atomic counter in storage; a trial whose worker died is
 retried with the same params (and grid index) by the study, once.
 """
@@ -10,7 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -23,6 +26,15 @@ from caviar.trial_record import FrozenTrial
 _PERMUTE_LIMIT = 1_000_000
 
 
+def visit_order(seed: int, size: int) -> np.ndarray[Any, Any] | None:
+    """The seeded order a grid of ``size`` points is visited in (position -> point index), or
+    None (lexicographic order) above ``_PERMUTE_LIMIT`` points. Built once per sampler for a
+    given (seed, size); a stored study keeps its order across caviar versions."""
+    if size > _PERMUTE_LIMIT:
+        return None
+    return np.random.default_rng(seed).permutation(size)
+
+
 class GridSampler(Sampler):
     name = "grid"
 
@@ -32,21 +44,35 @@ class GridSampler(Sampler):
             raise UsageError(f"GridSampler: resolution must be an integer >= 2 (points per float "
                              f"param), got resolution={resolution!r}; use e.g. resolution=5")
         self.resolution = resolution
+        # caches: the axes of the last space seen, and the visit order of (seed, size)
+        self._axes_for: tuple[tuple[str, Any], ...] | None = None
+        self._axes: list[list[Any]] = []
+        self._order_for: tuple[int, int] | None = None
+        self._order: np.ndarray[Any, Any] | None = None
 
     def axes(self, space: Space) -> list[list[Any]]:
         if not space:
             raise UsageError("GridSampler: needs a declared space (params given up front), got "
                              "an empty one; pass space={...} to the study or use sampler='random'")
-        return [p.grid(self.resolution) for p in space.values()]
+        key = tuple(space.items())
+        if key != self._axes_for:
+            self._axes = [p.grid(self.resolution) for p in space.values()]
+            self._axes_for = key
+        return self._axes
 
     def capacity(self, space: Space) -> int | None:
         return math.prod(len(a) for a in self.axes(space))
 
     def point(self, space: Space, index: int) -> dict[str, Any]:
+        """The params at position ``index`` of this sampler's (seeded) visit order."""
         axes = self.axes(space)
         size = math.prod(len(a) for a in axes)
-        if size <= _PERMUTE_LIMIT:
-            index = int(np.random.default_rng(self.seed).permutation(size)[index])
+        key = (self.seed_in_use(), size)
+        if key != self._order_for:
+            self._order = visit_order(*key)
+            self._order_for = key
+        if self._order is not None:
+            index = int(self._order[index])
         out = {}
         for name, axis in zip(reversed(list(space)), reversed(axes), strict=True):
             index, r = divmod(index, len(axis))
@@ -56,17 +82,11 @@ class GridSampler(Sampler):
     def propose(self, space: Space, history: History, trials: Sequence[FrozenTrial],
                 rngs: Sequence[Stream], claim: Claim) -> Proposal:
         size = self.capacity(space) or 0
-        indices: list[int] = []
-        need = len(trials) - len(indices)
-        if need:
-            start = claim("grid", need)
-            indices += [i for i in range(start, start + need) if i < size]
-        if len(indices) < len(trials):
-            found = indices
-            return Proposal([self.point(space, i) for i in found],
-                            [{"grid_index": i} for i in found], status="done")
+        start = claim("grid", len(trials)) if trials else 0
+        indices = [i for i in range(start, start + len(trials)) if i < size]
+        status: Literal["ready", "done"] = "ready" if len(indices) == len(trials) else "done"
         return Proposal([self.point(space, i) for i in indices],
-                        [{"grid_index": i} for i in indices])
+                        [{"grid_index": i} for i in indices], status=status)
 
     def to_json(self) -> dict[str, Any]:
         return {"name": self.name, "seed": self.seed, "resolution": self.resolution}

@@ -1,6 +1,9 @@
 """Quasi-random search: a scrambled Sobol sequence (scipy.stats.qmc), spread more evenly than
 random draws. Indices come from an atomic counter in storage, so parallel workers never take
-the same point; point ``i`` is the same in every process for a given seed."""
+the same point; point ``i`` is the same in every process for a given seed (the study's: a study
+always sets one). The scrambled engine is built once per (seed, dimension) and kept: indices a
+worker claims only grow, so each proposal moves it forward from where it stopped instead of
+replaying the sequence from the start. scipy is imported on first use, not with caviar."""
 
 from __future__ import annotations
 
@@ -9,7 +12,6 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from scipy.stats import qmc
 
 from caviar.samplers.base import Claim, History, Proposal, Sampler
 from caviar.samplers.stream import Stream
@@ -20,10 +22,24 @@ from caviar.trial_record import FrozenTrial
 class SobolSampler(Sampler):
     name = "sobol"
 
-    def points(self, space: Space, start: int, n: int) -> np.ndarray:
-        eng = qmc.Sobol(d=len(space), scramble=True, seed=self.seed)
-        if start:
-            eng.fast_forward(start)
+    def __init__(self, *, seed: int | None = None) -> None:
+        super().__init__(seed=seed)
+        self._engine: Any = None  # a scipy.stats.qmc.Sobol, for _engine_for
+        self._engine_for: tuple[int, int] | None = None
+
+    def points(self, space: Space, start: int, n: int) -> np.ndarray[Any, Any]:
+        """Points ``start .. start + n - 1`` of the sequence, in the unit cube."""
+        key = (self.seed_in_use(), len(space))
+        eng = self._engine
+        if key != self._engine_for:
+            from scipy.stats import qmc
+
+            eng = self._engine = qmc.Sobol(d=key[1], scramble=True, seed=key[0])
+            self._engine_for = key
+        elif eng.num_generated > start:  # an index behind this one (a retry, another study)
+            eng.reset()
+        if start > eng.num_generated:
+            eng.fast_forward(start - eng.num_generated)
         with warnings.catch_warnings():  # workers take any n points; the sequence stays whole
             warnings.filterwarnings("ignore", "The balance properties", UserWarning)
             return np.asarray(eng.random(n))
