@@ -7,7 +7,7 @@ from typing import Any
 from caviar.errors import ParamConflictError
 from caviar.samplers.base import History
 from caviar.space import Choice, Param
-from caviar.trial_record import MAXIMIZE, MINIMIZE
+from caviar.trial_record import MAXIMIZE, MINIMIZE, FrozenTrial
 
 _EPS = 1e-9
 
@@ -51,3 +51,14 @@ def check_definition(held: dict[str, dict[str, Any]], param: Param) -> None:
 
 def is_choice(param: Param) -> bool:
     return isinstance(param, Choice)
+
+
+def last_steps(history: History, trials: list[FrozenTrial]) -> dict[int, int]:
+    """The last step each of ``trials`` reported, by trial id, read in one go from the study's
+    reports (a history without a study, or a trial with no report, gives none)."""
+    study = getattr(history, "study", history)
+    reports = getattr(study, "reports", None)
+    if not trials or not callable(reports):
+        return {}
+    curves: dict[int, dict[int, float]] = reports([t.id for t in trials])
+    return {tid: max(curve) for tid, curve in curves.items() if curve}

@@ -1,14 +1,14 @@
 """TPE: the tree-structured Parzen estimator, in the unit cube.
 
-The finished trials are split into the best ``gamma`` share ("good": ``min(ceil(gamma * n),
-max_good)``, so ``min(ceil(0.1 n), 25)`` by default) and the rest ("bad"); a Parzen estimator
-``l`` is fitted to the good trials and ``g`` to the bad ones, candidates are drawn from ``l`` and
-the one with the largest ``l / g`` is taken. With ``multivariate=True`` (the default) the
-declared params and the params met define-by-run in the same trials are modelled jointly (one
-product kernel per trial; a trial's first define-by-run ``suggest`` makes the joint proposal
-and the later ones read it); params only some trials hold, and everything with
-``multivariate=False``, are modelled one by one. Everything happens in the unit cube, so log
-and reverse-log params are modelled on their own scales for free.
+The finished (complete or pruned) trials are split into the best ``gamma`` share ("good":
+``min(ceil(gamma * n), max_good)``, so ``min(ceil(0.1 n), 25)`` by default) and the rest
+("bad"); a Parzen estimator ``l`` is fitted to the good trials and ``g`` to the bad ones,
+candidates are drawn from ``l`` and the one with the largest ``l / g`` is taken. With
+``multivariate=True`` (the default) the declared params and the params met define-by-run in the
+same trials are modelled jointly (one product kernel per trial; a trial's first define-by-run
+``suggest`` makes the joint proposal and the later ones read it); params only some trials hold,
+and everything with ``multivariate=False``, are modelled one by one. Everything happens in the
+unit cube, so log and reverse-log params are modelled on their own scales for free.
 
 * Kernels (``caviar.samplers._parzen``): Gaussians truncated to [0, 1] (renormalised, sampled
   by inverse CDF, never clipped); each kernel's bandwidth along an axis is the larger gap to
@@ -25,7 +25,11 @@ and reverse-log params are modelled on their own scales for free.
   define-by-run are proposed by ``sample_param`` from the same split.
 * Parallel workers (constant liar): running trials whose params are known count as bad, and so
   do the proposals made earlier in the same batch, so workers do not pile onto one point.
-* Pruned trials count as bad; failed trials are ignored.
+* Pruned trials count as finished: toward the ``n_startup_trials`` that end the random
+  start-up, and in the split, ranked by (step reached, last reported value): every complete
+  trial ranks above every pruned one, and a trial pruned later above one pruned earlier (the
+  order Optuna's TPE documents). With a pruner most trials are pruned, so they must count, or
+  TPE stays random search. Failed trials are ignored.
 * Speed: finished trials never change, so their unit values are kept in growing arrays, read
   from ``history.trials()`` starting at the oldest unfinished trial; ``g`` is summed only over
   the kernels within reach of each candidate (see ``_parzen``).
@@ -41,7 +45,13 @@ from typing import Any
 import numpy as np
 
 from caviar.errors import UsageError
-from caviar.samplers._history import check_definition, direction_of, is_choice, unit_of
+from caviar.samplers._history import (
+    check_definition,
+    direction_of,
+    is_choice,
+    last_steps,
+    unit_of,
+)
 from caviar.samplers._parzen import F64, Parzen, ramp_weights
 from caviar.samplers.base import Claim, History, Proposal, Sampler
 from caviar.samplers.stream import Stream
@@ -78,8 +88,12 @@ class _Book:
     def __init__(self, owner: History) -> None:
         self.owner = owner
         self.done: set[int] = set()
-        self.scores = _Grow()              # lower is better; pruned trials: +inf
+        self.scores = _Grow()              # lower is better; no value: +inf
+        # how far each row got: complete +inf, pruned its last reported step (-1: none), so
+        # ranking by (-steps, scores) puts a trial that got further above one pruned earlier
+        self.steps = _Grow()
         self.n_complete = 0
+        self.n_pruned = 0
         self.low = 0                       # every trial numbered below this is done
         self.cols: dict[str, tuple[_Grow, _Grow]] = {}   # name -> (rows, unit values)
         # values not yet mapped to the unit interval: a param is mapped by the definition the
@@ -202,6 +216,7 @@ class TPESampler(Sampler):
         sign = -1.0 if direction_of(history) == MAXIMIZE else 1.0
         done = book.done
         running: list[FrozenTrial] = []
+        pruned: list[tuple[int, FrozenTrial]] = []
         # trials are in number order, and all those below book.low are done: start there
         start = bisect.bisect_left(trials, book.low, key=_number)
         low = None
@@ -217,14 +232,18 @@ class TPESampler(Sampler):
                 continue
             done.add(t.number)
             if state == COMPLETE and t.value is not None:
-                score = sign * t.value
+                score, step = sign * t.value, math.inf
                 book.n_complete += 1
-            elif state == PRUNED:
-                score = math.inf
+            elif state == PRUNED:  # ranked by its last report, below those that got further
+                score = math.inf if t.value is None else sign * t.value
+                step = -1.0
+                pruned.append((book.scores.n, t))
+                book.n_pruned += 1
             else:
                 continue  # failed: says nothing about the objective
             row = book.scores.n
             book.scores.append(score)
+            book.steps.append(step)
             pending = book.pending
             for name, v in t.params.items():
                 todo = pending.get(name)
@@ -232,19 +251,27 @@ class TPESampler(Sampler):
                     todo = pending[name] = []
                 todo.append((row, v, t.number))
         book.low = (trials[-1].number + 1 if trials else 0) if low is None else low
-        if book.n_complete < self.n_startup_trials:
+        if pruned:
+            reached = last_steps(history, [t for _, t in pruned])
+            for row, t in pruned:
+                book.steps.a[row] = reached.get(t.id, -1)
+        n_finished = book.n_complete + book.n_pruned
+        if n_finished < self.n_startup_trials:
             return None
         scores = book.scores.view()
-        n_good = self.n_good(book.n_complete)
+        n_good = self.n_good(n_finished)
         good = np.zeros(scores.shape[0], dtype=bool)
-        good[_best_rows(scores, n_good)] = True
+        if book.n_pruned:  # (step reached, value): complete first, then the furthest pruned
+            good[np.lexsort((scores, -book.steps.view()))[:n_good]] = True
+        else:
+            good[_best_rows(scores, n_good)] = True
         liars = [(t.number, t.params) for t in running] if self.constant_liar else []
         return _Split(book, good, liars)
 
-    def n_good(self, n_complete: int) -> int:
-        """How many of ``n_complete`` finished trials count as good: ``min(ceil(gamma n),
-        max_good)``, at least 1 (``min(ceil(0.1 n), 25)`` with the defaults)."""
-        return max(1, min(math.ceil(self.gamma * n_complete - 1e-9), self.max_good))
+    def n_good(self, n_finished: int) -> int:
+        """How many of ``n_finished`` finished (complete or pruned) trials count as good:
+        ``min(ceil(gamma n), max_good)``, at least 1 (``min(ceil(0.1 n), 25)`` by default)."""
+        return max(1, min(math.ceil(self.gamma * n_finished - 1e-9), self.max_good))
 
     def _n_candidates(self, n_kernels: int) -> int:
         if self.n_ei_candidates is not None:
