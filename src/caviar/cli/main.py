@@ -1,6 +1,7 @@
 """The ``caviar`` command: thin; parses arguments and calls the library.
 
-Exit codes: 0 ok, 2 bad usage or input, 1 failure, 130 interrupted.
+Exit codes: 0 ok, 2 bad usage or input, 1 failure, 130 interrupted (Ctrl-C), 143 terminated
+(SIGTERM).
 """
 
 from __future__ import annotations
@@ -23,14 +24,25 @@ for command in commands.ALL:
     cli.add_command(command)
 
 
+TERMINATED = ("terminated (SIGTERM); workers stopped and their trials released: run the same "
+              "command again to resume")
+
+
 def main(argv: list[str] | None = None) -> Any:
     from caviar.errors import CaviarError
+    from caviar.executors.worker import Terminated
 
     try:
         return cli.main(args=argv, prog_name="caviar", standalone_mode=False)
-    except click.exceptions.Abort:
+    except click.exceptions.Abort as e:  # click turns an interrupt into Abort
+        if isinstance(e.__cause__ or e.__context__, Terminated):
+            click.echo(TERMINATED, err=True)
+            sys.exit(143)
         click.echo("interrupted; run the same command again to resume", err=True)
         sys.exit(130)
+    except Terminated:
+        click.echo(TERMINATED, err=True)
+        sys.exit(143)
     except KeyboardInterrupt:
         click.echo("interrupted; the store is consistent: run the same command again to resume",
                    err=True)
@@ -40,7 +52,7 @@ def main(argv: list[str] | None = None) -> Any:
         sys.exit(e.exit_code)
     except CaviarError as e:
         click.echo(f"error: {e}", err=True)
-        sys.exit(2)
+        sys.exit(e.exit_code)
 
 
 if __name__ == "__main__":

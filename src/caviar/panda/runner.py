@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from caviar.errors import SpaceError, TrialPruned, UsageError
-from caviar.executors.heartbeat import Heartbeat
+from caviar.executors.worker import WorkerSession
 from caviar.panda import control
 from caviar.panda.control import Change, ControlError
 from caviar.panda.controller import Controller, StopRequested
@@ -82,7 +82,9 @@ def babysit(study: Study, objective: Any, *, params: Mapping[str, Any] | None = 
     attrs = {**(system_attrs or {}), "babysit": spec}
     if start_hypers:
         spec["start_hypers"] = dict(start_hypers)
-    trial = study.ask_fixed(fixed, system_attrs=attrs)
+    session = WorkerSession(study, heartbeat=heartbeat, stale_after=max(30.0, 3 * heartbeat))
+    session.catch_sigterm()  # SIGTERM stops the run like Ctrl-C
+    trial = session.ask_fixed(fixed, system_attrs=attrs)
     # babysat trials are never retried by random-search workers of the same study
     study.storage.claim(study.id, f"retry:{trial.id}", 1)
     total = spec.get("epochs")
@@ -91,10 +93,6 @@ def babysit(study: Study, objective: Any, *, params: Mapping[str, Any] | None = 
                       stop_after=stop_after, min_epoch_seconds=min_epoch_seconds, poll=poll,
                       on_change=view.update)
     trial._panda = ctrl
-    beat = Heartbeat(study.storage, heartbeat) if study.storage.shared_between_processes \
-        else None
-    if beat is not None:
-        beat.add(trial)
     if on_start is not None:
         on_start(trial)
     view.console.print(f"babysitting trial {trial.number} of study {study.name!r} "
@@ -116,7 +114,7 @@ def babysit(study: Study, objective: Any, *, params: Mapping[str, Any] | None = 
         except TrialPruned as e:
             state, error = PRUNED, str(e) or None
         except KeyboardInterrupt:
-            _finish(study, trial, ctrl, FAIL, None, INTERRUPTED.format(n=trial.number),
+            _finish(session, trial, ctrl, FAIL, None, INTERRUPTED.format(n=trial.number),
                     counted=False)
             raise
         except Exception as e:
@@ -126,24 +124,24 @@ def babysit(study: Study, objective: Any, *, params: Mapping[str, Any] | None = 
             state, error = FAIL, f"{type(e).__name__}: {e}"
         if ctrl.stopped_at is not None:
             trial.system_attrs["stopped_after_epoch"] = ctrl.stopped_at
-        return _finish(study, trial, ctrl, state, value, error)
+        return _finish(session, trial, ctrl, state, value, error)
     finally:
-        if beat is not None:
-            beat.close()
+        session.close()
         view.close()
 
 
-def _finish(study: Study, trial: Trial, ctrl: Controller, state: str, value: Any,
+def _finish(session: WorkerSession, trial: Trial, ctrl: Controller, state: str, value: Any,
             error: str | None, counted: bool = True) -> FrozenTrial:
+    study = session.study
     ran = [s["epoch"] for s in ctrl.schedule]
     trial.system_attrs["panda"] = {"mutable": list(ctrl.mutable),
                                    "first_epoch": ran[0] if ran else None,
                                    "last_epoch": ran[-1] if ran else None}
     trial._panda = None
     if state == COMPLETE:
-        frozen = study.tell(trial, value)
+        frozen, _ = session.tell(trial, value)
     else:
-        frozen = study.tell(trial, state=state, error=error, counted=counted)
+        frozen, _ = session.tell(trial, state=state, error=error, counted=counted)
     if frozen is None:  # reaped while it ran (its heartbeat was lost)
         got = study.storage.get_trial(trial.id)
         assert got is not None
