@@ -1,0 +1,141 @@
+"""``train_population``: train many members (any ``nn.Module``) as a few batched programs.
+
+Members are grouped (``caviar.torch.group``); each group is one ``Program``. Every epoch,
+each program trains one pass over the data in the shared batch order, then every member is
+evaluated, ``on_epoch(epoch, reports)`` may name members to stop, and stopped members are
+compacted out of the stacked tensors so their compute is saved. A member with a non-finite
+training loss fails alone (masked; it stays in its program unless a compaction happens, so
+the others stay bit-identical).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import torch
+from caviar.errors import UsageError
+from caviar.torch.check import check_member
+from caviar.torch.data import as_tensors, batch_order
+from caviar.torch.group import plan_groups
+from caviar.torch.losses import resolve_loss, resolve_metric, target_dtype
+from caviar.torch.member import Member
+from caviar.torch.optim import as_device
+from caviar.torch.program import Program, convert
+from caviar.torch.result import (
+    COMPLETE,
+    FAILED,
+    STOPPED,
+    EpochReport,
+    MemberResult,
+    PopulationResult,
+)
+
+OnEpoch = Callable[[int, list[EpochReport]], "set[int] | None"]
+DTYPES = (torch.float32, torch.float64)
+
+
+def prepare_data(data: Any, what: str, loss: Any, dtype: torch.dtype, device: torch.device
+                 ) -> tuple[torch.Tensor, torch.Tensor]:
+    x, y = as_tensors(data, what)
+    x = x.to(device=device, dtype=dtype if x.is_floating_point() else x.dtype)
+    return x, y.to(device=device, dtype=target_dtype(loss, dtype, y))
+
+
+def validate(members: Sequence[Any], n_train: int, epochs: int, dtype: Any) -> None:
+    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
+        raise UsageError(f"epochs: must be an integer >= 1, got epochs={epochs!r}")
+    if dtype not in DTYPES:
+        raise UsageError(f"dtype: must be torch.float32 or torch.float64, got dtype={dtype!r}")
+    if not members:
+        raise UsageError("members: the population is empty; give at least one Member")
+    for i, m in enumerate(members):
+        if not isinstance(m, Member):
+            raise UsageError(f"member {i}: must be a caviar.torch.Member, got "
+                             f"{type(m).__name__}; return ct.Member(model, lr=...) from the "
+                             "member function")
+        if m.batch_size > n_train:
+            raise UsageError(f"member {i}: batch_size={m.batch_size} is larger than the "
+                             f"{n_train} training examples; use a batch size <= {n_train}")
+
+
+def train_population(members: Sequence[Member], train: Any, val: Any, *,
+                     loss: Any = "cross_entropy", metric: Any = "accuracy", epochs: int = 10,
+                     device: Any = "cpu", dtype: torch.dtype = torch.float32, seed: int = 0,
+                     eval_batch: int | None = None, on_epoch: OnEpoch | None = None,
+                     on_groups: Callable[[list[str]], None] | None = None
+                     ) -> PopulationResult:
+    """Train ``members`` for ``epochs`` epochs; validate every epoch on ``val``.
+
+    ``seed`` fixes the batch order (``batch_order``) and the Dropout masks.
+    """
+    dev = as_device(device)
+    loss_fn = resolve_loss(loss)
+    metric_fn = resolve_metric(metric, loss_fn)
+    x, y = prepare_data(train, "train", loss, dtype, dev)
+    xv, yv = prepare_data(val, "val", loss, dtype, dev)
+    validate(members, x.shape[0], epochs, dtype)
+    plans = plan_groups(members)
+    for plan in plans:  # before any training: runs, fits the loss, can be batched
+        model = convert(members[plan.members[0]].model, dev, dtype)
+        check_member(model, loss, loss_fn, x[:2], y[:2], y)
+    if on_groups is not None:
+        on_groups([p.label for p in plans])
+    results = [MemberResult(group=g) for g, p in enumerate(plans) for _ in p.members]
+    order_of = [i for p in plans for i in p.members]
+    results = [r for _, r in sorted(zip(order_of, results, strict=True), key=lambda t: t[0])]
+    with torch.random.fork_rng(devices=[dev] if dev.type == "cuda" else []):
+        torch.manual_seed(seed)
+        programs = [Program(p, members, dev, dtype, loss_fn) for p in plans]
+        _run(programs, results, x, y, xv, yv, metric_fn, epochs, seed, eval_batch, on_epoch)
+    return PopulationResult(results, [p.label for p in plans])
+
+
+def _run(programs: list[Program], results: list[MemberResult], x: torch.Tensor,
+         y: torch.Tensor, xv: torch.Tensor, yv: torch.Tensor, metric_fn: Any, epochs: int,
+         seed: int, eval_batch: int | None, on_epoch: OnEpoch | None) -> None:
+    for epoch in range(epochs):
+        order = batch_order(x.shape[0], epoch, seed).to(x.device)
+        reports: list[EpochReport] = []
+        for prog in programs:
+            if not len(prog):
+                continue
+            prog.opt.set_epoch(epoch)
+            train_loss = prog.train_epoch(x, y, order).tolist()
+            chunk = eval_batch or max(64, 16384 // len(prog))
+            vals = prog.evaluate(xv, yv, metric_fn, chunk).tolist()
+            alive = prog.alive.tolist()
+            for local, i in enumerate(prog.idx):
+                r = results[i]
+                ok = alive[local] and math.isfinite(vals[local])
+                if not ok and r.state != FAILED:
+                    r.state = FAILED
+                    r.error = (f"diverged in epoch {epoch}: the training loss (or the metric) "
+                               "is not finite; lower the learning rate or clip gradients")
+                    r.state_dict = prog.state_dict(local)
+                if ok:
+                    r.history.append(float(vals[local]))
+                    r.train_loss.append(float(train_loss[local]))
+                reports.append(EpochReport(i, epoch, float(vals[local]) if ok else math.nan,
+                                           float(train_loss[local]), ok))
+        stop = set(on_epoch(epoch, reports) or ()) if on_epoch is not None else set()
+        if stop and epoch < epochs - 1:
+            for prog in programs:
+                keep = []
+                for local, i in enumerate(prog.idx):
+                    if i in stop and results[i].state != FAILED:
+                        results[i].state = STOPPED
+                        results[i].state_dict = prog.state_dict(local)
+                    elif results[i].state != FAILED:
+                        keep.append(local)
+                if len(keep) < len(prog):
+                    prog.keep(keep)
+        elif stop:
+            for i in stop:
+                if results[i].state == COMPLETE:
+                    results[i].state = STOPPED
+    for prog in programs:
+        for local, i in enumerate(prog.idx):
+            if results[i].state != FAILED:
+                results[i].state_dict = prog.state_dict(local)

@@ -1,0 +1,163 @@
+"""One group of members as ONE batched program: stacked parameters and buffers, a vmapped
+``functional_call`` of a template module, and the per-member optimizer.
+
+A step: vmapped forward over the micro-batch (each member its own Dropout masks,
+``randomness="different"``; each its own BatchNorm statistics, updated in place in its slice
+of the stacked buffers), the per-member losses summed, one backward (the gradient of the sum
+with respect to member i's parameters is the gradient of member i's loss), then the optimizer
+step for the members due to step. A member whose loss is not finite is masked out from then
+on: it never steps again, and no other member's numbers depend on it.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+from typing import Any
+
+from torch.func import functional_call, vmap
+
+import torch
+from caviar.torch.group import GroupPlan
+from caviar.torch.losses import Fn
+from caviar.torch.member import Member
+from caviar.torch.optim import PopulationOptimizer, _col
+
+
+def convert(model: torch.nn.Module, device: torch.device, dtype: torch.dtype
+            ) -> torch.nn.Module:
+    """A copy on ``device`` with floating tensors in ``dtype``."""
+    return copy.deepcopy(model).to(device=device, dtype=dtype)
+
+
+def member_tensors(m: Member, device: torch.device, dtype: torch.dtype
+                   ) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
+    model = m.model
+    if m.seed is not None:
+        model = copy.deepcopy(model)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(m.seed)
+            for mod in model.modules():
+                reset = getattr(mod, "reset_parameters", None)
+                if callable(reset):
+                    reset()
+
+    def conv(t: torch.Tensor) -> torch.Tensor:
+        return t.detach().to(device=device, dtype=dtype if t.is_floating_point() else t.dtype)
+
+    return ({n: conv(p) for n, p in model.named_parameters()},
+            {n: conv(b) for n, b in model.named_buffers()})
+
+
+class Program:
+    def __init__(self, plan: GroupPlan, members: Sequence[Member], device: torch.device,
+                 dtype: torch.dtype, loss_fn: Fn) -> None:
+        ms = [members[i] for i in plan.members]
+        self.idx = list(plan.members)
+        self.device, self.dtype = device, dtype
+        self.template = convert(ms[0].model, device, dtype)
+        self.loss_fn = loss_fn
+        per = [member_tensors(m, device, dtype) for m in ms]
+        self.train_names = [n for n, p in self.template.named_parameters() if p.requires_grad]
+        self.params = {n: torch.stack([pm[n] for pm, _ in per]).requires_grad_(p.requires_grad)
+                       for n, p in self.template.named_parameters()}
+        self.buffers = {n: torch.stack([bm[n] for _, bm in per])
+                        for n, _ in self.template.named_buffers()}
+        self.opt = PopulationOptimizer(ms, self.trained(), dtype, device)
+        self.micro = plan.micro_batch
+        self.k = [m.batch_size // plan.micro_batch for m in ms]
+        self.alive = torch.ones(len(ms), dtype=torch.bool, device=device)
+        self._sd_names = self._state_dict_names()
+
+    def trained(self) -> list[torch.Tensor]:
+        return [self.params[n] for n in self.train_names]
+
+    def _state_dict_names(self) -> dict[str, str]:
+        """state_dict key -> name of the stacked tensor (tied weights share one)."""
+        by_id = {id(p): n for n, p in self.template.named_parameters()}
+        by_id.update({id(b): n for n, b in self.template.named_buffers()})
+        return {k: by_id[id(v)] for k, v in self.template.state_dict(keep_vars=True).items()}
+
+    def __len__(self) -> int:
+        return len(self.idx)
+
+    def _forward(self, x: torch.Tensor) -> torch.Tensor:
+        def f(p: Any, b: Any, xb: torch.Tensor) -> torch.Tensor:
+            return functional_call(self.template, (p, b), (xb,))  # type: ignore[no-any-return]
+
+        out: torch.Tensor = vmap(f, in_dims=(0, 0, None), randomness="different")(
+            self.params, self.buffers, x)
+        return out
+
+    def train_epoch(self, x: torch.Tensor, y: torch.Tensor, order: torch.Tensor
+                    ) -> torch.Tensor:
+        """One epoch; returns each member's mean training loss (its used micro-batches)."""
+        self.template.train()
+        b, n = self.micro, x.shape[0]
+        n_micro = n // b
+        P = len(self.idx)
+        accumulate = any(k > 1 for k in self.k)
+        k_t = torch.tensor(self.k, device=self.device)
+        usable = torch.tensor([(n_micro // k) * k for k in self.k], device=self.device)
+        w = (1.0 / k_t.to(self.dtype))
+        loss_sum = torch.zeros(P, dtype=self.dtype, device=self.device)
+        params = self.trained()
+        acc = [torch.zeros_like(p) for p in params] if accumulate else []
+        vloss = vmap(self.loss_fn, in_dims=(0, None))
+        for j in range(n_micro):
+            sel = order[j * b:(j + 1) * b]
+            xb, yb = x[sel], y[sel]
+            losses = vloss(self._forward(xb), yb)
+            det = losses.detach()
+            if accumulate:
+                use = j < usable
+                self.alive &= torch.isfinite(det) | ~use
+                total = (losses * torch.where(use, w, torch.zeros_like(w))).sum()
+                grads = torch.autograd.grad(total, params)
+                acc = [a + g for a, g in zip(acc, grads, strict=True)]
+                due = use & ((j + 1) % k_t == 0)
+                self.opt.step(params, acc, due & self.alive)
+                acc = [torch.where(_col(due, a.ndim), torch.zeros_like(a), a) for a in acc]
+                loss_sum += torch.where(use, det * w, torch.zeros_like(det))
+            else:
+                self.alive &= torch.isfinite(det)
+                grads = torch.autograd.grad(losses.sum(), params)
+                self.opt.step(params, list(grads), self.alive)
+                loss_sum += det
+        steps = torch.tensor([max(1, n_micro // k) for k in self.k], dtype=self.dtype,
+                             device=self.device)
+        return loss_sum / (steps if accumulate else max(1, n_micro))
+
+    @torch.no_grad()
+    def evaluate(self, x: torch.Tensor, y: torch.Tensor, metric_fn: Fn, chunk: int
+                 ) -> torch.Tensor:
+        """Each member's metric on (x, y) in eval mode (a size-weighted mean over chunks)."""
+        self.template.eval()
+        vm = vmap(metric_fn, in_dims=(0, None))
+        total = torch.zeros(len(self.idx), dtype=self.dtype, device=self.device)
+        n = x.shape[0]
+        for s in range(0, n, chunk):
+            xb, yb = x[s:s + chunk], y[s:s + chunk]
+            total += vm(self._forward(xb), yb).to(self.dtype) * xb.shape[0]
+        return total / n
+
+    @torch.no_grad()
+    def predict(self, x: torch.Tensor) -> torch.Tensor:
+        """Every member's eval-mode output on ``x``: ``[P, ...]``."""
+        self.template.eval()
+        return self._forward(x)
+
+    def state_dict(self, local: int) -> dict[str, torch.Tensor]:
+        tensors = {**self.params, **self.buffers}
+        return {k: tensors[n][local].detach().cpu().clone() for k, n in self._sd_names.items()}
+
+    def keep(self, local: list[int]) -> None:
+        """Compaction: keep only the members at these local positions."""
+        t = torch.tensor(local, dtype=torch.long, device=self.device)
+        self.params = {n: p.detach().index_select(0, t).requires_grad_(p.requires_grad)
+                       for n, p in self.params.items()}
+        self.buffers = {n: b.index_select(0, t) for n, b in self.buffers.items()}
+        self.opt.select(t)
+        self.alive = self.alive.index_select(0, t)
+        self.idx = [self.idx[i] for i in local]
+        self.k = [self.k[i] for i in local]
