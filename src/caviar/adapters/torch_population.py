@@ -1,0 +1,238 @@
+"""Tune the user's own ``torch.nn.Module`` a whole population at a time (caviar.torch).
+
+``optimize(study, member_fn, train=..., val=...)`` asks the study for up to ``population``
+trials, calls ``member_fn(trial)`` for each (define-by-run: it calls ``trial.suggest_*`` and
+returns a ``caviar.torch.Member``), trains them with ``caviar.torch.train_population``,
+reports each member's validation metric every epoch as its trial's learning curve, lets the
+study's pruner stop members per epoch (they are compacted out of the program), saves each
+member's trained ``state_dict`` as its trial's checkpoint (.npz, never pickled), and tells
+every trial. A member that diverges fails alone. ``load_model`` rebuilds a trial's module and
+loads its weights. ``member_fn`` runs under ``torch.manual_seed(trial.number)``, so a model
+built there is initialised reproducibly per trial.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import traceback
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from caviar.errors import UsageError
+from caviar.executors.worker import WorkerSession
+from caviar.trial_record import FAIL, PRUNED, RUNNING
+
+if TYPE_CHECKING:
+    from caviar.study import Study
+
+
+def _need_torch() -> Any:
+    try:
+        import torch
+    except ImportError:
+        raise UsageError("caviar.torch needs PyTorch: pip install torch==2.13.0 "
+                         "'caviar[torch]'") from None
+    return torch
+
+
+def _build(member_fn: Callable[[Any], Any], trial: Any, number: int) -> Any:
+    """``member_fn(trial)`` under ``torch.manual_seed(number)``, checked to be a Member."""
+    torch = _need_torch()
+    from caviar.torch import Member
+
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(number)
+        m = member_fn(trial)
+    if not isinstance(m, Member):
+        name = getattr(member_fn, "__name__", repr(member_fn))
+        raise UsageError(f"member function {name}: must return a caviar.torch.Member, got "
+                         f"{type(m).__name__}; end it with return ct.Member(model, lr=...)")
+    return m
+
+
+def optimize(study: Study, member_fn: Callable[[Any], Any], *, train: Any, val: Any,
+             loss: Any = "cross_entropy", metric: Any = "accuracy", epochs: int = 10,
+             population: int = 32, n_trials: int = 128, device: str = "cpu",
+             dtype: Any = None, seed: int = 0, checkpoint: bool = True,
+             heartbeat: float = 5.0, stale_after: float = 30.0,
+             on_population: Callable[[int, int], None] | None = None,
+             on_groups: Callable[[list[str]], None] | None = None) -> Study:
+    """Run populations until the study holds ``n_trials`` trials that count.
+
+    ``train``/``val``: ``(x, y)`` tensors, a torch Dataset or a DataLoader. ``seed``: the
+    batch order and Dropout masks of every population. ``on_groups(labels)``: the programs
+    each population forms (a progress line).
+    """
+    torch = _need_torch()
+    from caviar.torch.data import as_tensors
+    from caviar.torch.losses import DIRECTIONS, resolve_loss, resolve_metric
+
+    for name, v in (("n_trials", n_trials), ("population", population), ("epochs", epochs)):
+        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+            raise UsageError(f"{name}: must be an integer >= 1, got {name}={v!r}")
+    if not callable(member_fn):
+        raise UsageError(f"member_fn: must be a function trial -> caviar.torch.Member, got "
+                         f"{type(member_fn).__name__}")
+    resolve_metric(metric, resolve_loss(loss))
+    want = DIRECTIONS.get(metric) if isinstance(metric, str) else None
+    if want is not None and study.direction != want:
+        raise UsageError(f"study {study.name!r}: metric={metric!r} is to {want}, got "
+                         f"direction={study.direction!r}; create the study with "
+                         f"direction={want!r}")
+    data = (as_tensors(train, "train"), as_tensors(val, "val"))  # read once, before trials
+    session = WorkerSession(study, heartbeat=heartbeat, stale_after=stale_after, cap=n_trials)
+    round_ = 0
+    with session:
+        session.maintain(force=True)
+        while True:
+            trials = session.ask(population)
+            if not trials:
+                break
+            round_ += 1
+            if on_population is not None:
+                on_population(round_, len(trials))
+            _one_population(session, trials, member_fn, data, loss=loss, metric=metric,
+                            epochs=epochs, device=device, dtype=dtype or torch.float32,
+                            seed=seed, checkpoint=checkpoint, on_groups=on_groups)
+            session.maintain()
+    return study
+
+
+def _abort(session: WorkerSession, trials: list[Any], err: Exception) -> None:
+    """Bad input found before training: free every slot (uncounted), then raise."""
+    for t in trials:
+        session.tell(t, state=FAIL, error=f"not run: {err}", counted=False)
+    raise err
+
+
+def _one_population(session: WorkerSession, trials: list[Any], member_fn: Any,
+                    data: tuple[Any, Any], *, loss: Any, metric: Any, epochs: int,
+                    device: str, dtype: Any, seed: int, checkpoint: bool,
+                    on_groups: Any) -> None:
+    from caviar import torch as ct
+    from caviar.pruners.base import Other
+
+    study = session.study
+    members, live, failed = [], [], set()
+    for t in trials:
+        try:
+            members.append(_build(member_fn, t, t.number))
+            live.append(t)
+        except UsageError as e:
+            _abort(session, [u for u in trials if u.id not in failed], e)
+        except Exception as e:  # the user's code failed for this trial's params only
+            tb = traceback.format_exception_only(type(e), e)[-1].strip()
+            session.tell(t, state=FAIL, error=f"member function failed: {tb}")
+            failed.add(t.id)
+    if not live:
+        return
+    trials = live
+    pruner = study.pruner
+    finished = study.curves.others(running=False) if pruner is not None else []
+    stopped: dict[int, str] = {}
+
+    def on_epoch(epoch: int, reports: list[Any]) -> set[int]:
+        for r in reports:
+            if r.alive:
+                trials[r.member].report(float(r.metric), epoch)
+        if pruner is None:
+            return set()
+        curves = {i: dict(t.reports) for i, t in enumerate(trials)}
+        stop = set()
+        for r in reports:
+            if not r.alive or r.member in stopped:
+                continue
+            others = finished + [Other(trials[j].number, RUNNING, c)
+                                 for j, c in curves.items() if j != r.member]
+            d = pruner.decide_trial(trials[r.member].number, curves[r.member], others, False)
+            if d.prune:
+                stopped[r.member] = d.reason or f"pruned at epoch {epoch}"
+                stop.add(r.member)
+        return stop
+
+    started = time.perf_counter()
+    try:
+        result = ct.train_population(members, data[0], data[1], loss=loss, metric=metric,
+                                     epochs=epochs, device=device, dtype=dtype, seed=seed,
+                                     on_epoch=on_epoch, on_groups=on_groups)
+    except UsageError as e:
+        if any(t.reports for t in trials):
+            raise
+        _abort(session, trials, e)
+    per_trial = (time.perf_counter() - started) / len(trials)
+    for i, (t, m) in enumerate(zip(trials, result.members, strict=True)):
+        t.set_user_attr("metric", m.history[-1] if m.history else None)
+        t.set_user_attr("train_loss", m.train_loss[-1] if m.train_loss else None)
+        t.set_user_attr("epochs_trained", m.epochs_trained)
+        t.system_attrs["population_size"] = len(trials)
+        t.system_attrs["population_group"] = result.groups[m.group]
+        t.system_attrs["population_seconds_per_trial"] = per_trial
+        if m.state == "failed":
+            session.tell(t, state=FAIL, error=m.error or "diverged")
+            continue
+        if checkpoint:
+            dt = next((str(v.dtype) for v in m.state_dict.values()
+                       if v.is_floating_point()), "torch.float32")
+            t.checkpoint({"state_dict": m.state_dict, "dtype": dt,
+                          "epochs": m.epochs_trained}, step=max(0, m.epochs_trained - 1))
+        if m.state == "stopped" or i in stopped:
+            t.system_attrs["pruned_because"] = stopped.get(i, "stopped")
+            session.tell(t, state=PRUNED)
+        else:
+            session.tell(t, float(m.metric))
+
+
+class _Replay:
+    """A trial-like object answering ``suggest_*`` with one stored trial's params."""
+
+    def __init__(self, number: int, params: dict[str, Any]) -> None:
+        self.number = number
+        self.params = dict(params)
+        self.user_attrs: dict[str, Any] = {}
+        self.reports: dict[int, float] = {}
+
+    def _get(self, name: str, *_: Any, **__: Any) -> Any:
+        if name not in self.params:
+            raise UsageError(f"trial {self.number}: the member function asks param {name!r}, "
+                             f"which the trial does not have (it has {sorted(self.params)}); "
+                             "load it with the member function the study was tuned with")
+        return self.params[name]
+
+    suggest = suggest_float = suggest_int = suggest_categorical = suggest_choice = _get
+    hyper = _get
+
+    def set_user_attr(self, key: str, value: Any) -> None:
+        self.user_attrs[key] = value
+
+    def report(self, value: float, step: int) -> None:
+        self.reports[step] = value
+
+    def should_prune(self) -> bool:
+        return False
+
+
+def load_model(study: Study, trial_number: int, member_fn: Callable[[Any], Any]) -> Any:
+    """The trial's module, built by ``member_fn`` from the trial's params, with the trained
+    weights and buffers of its checkpoint, in eval mode (and in the dtype it trained in)."""
+    torch = _need_torch()
+    from caviar import artifacts
+
+    found = [t for t in study.trials if t.number == trial_number]
+    if not found:
+        raise UsageError(f"study {study.name!r}: has no trial number {trial_number!r}; "
+                         f"numbers run 0..{len(study.trials) - 1}")
+    rec = found[0]
+    marks = [e for e in study.storage.get_events(rec.id) if e.kind == "checkpoint"]
+    if not marks:
+        raise UsageError(f"trial {trial_number}: has no checkpoint (state {rec.state}); only "
+                         "trials that completed or were pruned under caviar.torch.optimize "
+                         "with checkpoint=True have trained weights")
+    state = artifacts.load(os.path.join(study.artifacts_dir, marks[-1].payload["path"]))
+    member = _build(member_fn, _Replay(rec.number, rec.params), rec.number)
+    model = member.model
+    dtype = getattr(torch, str(state.get("dtype", "torch.float32")).replace("torch.", ""))
+    model.to(dtype=dtype)
+    sd = {k: torch.from_numpy(v) for k, v in state["state_dict"].items()}
+    model.load_state_dict(sd)
+    return model.eval()
