@@ -127,3 +127,41 @@ def test_counts_by_state_include_pruned(storage):
     t = storage.create_trials(rec.id, 1)[0]
     storage.finish_trials([TrialUpdate(t.id, PRUNED, 0.5)])
     assert storage.list_studies()[0].counts == {"pruned": 1}
+
+
+def test_set_sampler_replaces_the_stored_sampler(storage):
+    rec = new(storage, space={"x": F01}, user_attrs={"k": 1})
+    other = new(storage, "other")
+    sampler = {"name": "tpe", "seed": 7, "options": {"n_startup": 10, "gamma": [0.1, 0.25]}}
+    storage.set_sampler(rec.id, sampler)
+    sampler["seed"] = 99  # the caller's dict is not kept
+    got = storage.get_study("s")
+    assert got.sampler == {"name": "tpe", "seed": 7,
+                           "options": {"n_startup": 10, "gamma": [0.1, 0.25]}}
+    assert (got.id, got.space, got.user_attrs, got.direction) == (
+        rec.id, {"x": F01}, {"k": 1}, "minimize")
+    assert storage.get_study("other").sampler == other.sampler == {"name": "random"}
+    storage.set_sampler(rec.id, {"name": "random"})
+    assert storage.get_study("s").sampler == {"name": "random"}
+    assert [s.name for s in storage.list_studies()] == ["s", "other"]
+
+
+def test_set_sampler_of_an_unknown_study_raises_and_writes_nothing(storage):
+    rec = new(storage)
+    with pytest.raises(StudyNotFoundError, match=f"study id {rec.id + 100}"):
+        storage.set_sampler(rec.id + 100, {"name": "tpe"})
+    assert storage.get_study("s").sampler == {"name": "random"}
+
+
+def test_a_study_name_longer_than_the_limit_is_refused_before_any_write(storage):
+    from caviar import UsageError
+    from caviar.storage.common import MAX_STUDY_NAME
+
+    assert MAX_STUDY_NAME == 512
+    longest = "n" * MAX_STUDY_NAME
+    assert new(storage, longest).name == longest
+    with pytest.raises(UsageError) as e:
+        new(storage, "x" * (MAX_STUDY_NAME + 1))
+    msg = str(e.value)
+    assert "at most 512 characters" in msg and "got 513" in msg and "shorter name" in msg
+    assert [s.name for s in storage.list_studies()] == [longest]

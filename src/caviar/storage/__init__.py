@@ -23,8 +23,12 @@ def normalize_url(url: str) -> str:
     return url
 
 
-def get_storage(url: str | Storage | None = None) -> Storage:
-    """Open the storage a URL names (``None`` gives a new in-memory storage)."""
+def get_storage(url: str | Storage | None = None, *, create: bool = True) -> Storage:
+    """Open the storage a URL names (``None`` gives a new in-memory storage).
+
+    ``create=False`` is for callers that only read: a SQLite file or PostgreSQL database
+    without caviar's tables is not created but refused (StorageError "no database at ...");
+    a SQLite file this process may not write is opened read-only either way."""
     if isinstance(url, Storage):
         return url
     if url is None or url in ("memory", ":memory:"):
@@ -40,16 +44,20 @@ def get_storage(url: str | Storage | None = None) -> Storage:
         import os
 
         parent = os.path.dirname(os.path.abspath(m.group(1)))
+        if not create and not os.path.exists(os.path.abspath(m.group(1))):
+            from caviar.storage.sql.precheck import no_database
+
+            raise no_database(url, os.path.abspath(m.group(1)))
         if not os.path.isdir(parent):
             raise StorageError(f"storage URL {url!r}: folder {parent!r} does not exist; "
                                "create it first or choose another path")
         from caviar.storage.sql import SQLStorage
 
-        return SQLStorage(url)
+        return SQLStorage(url, create=create)
     if re.match(r"postgres(ql)?(\+\w+)?://", url):
         from caviar.storage.sql import SQLStorage
 
-        return SQLStorage(normalize_url(url))
+        return SQLStorage(normalize_url(url), create=create)
     raise StorageError(f"storage URL {url!r}: unknown scheme; {_URL_HELP}")
 
 

@@ -92,6 +92,9 @@ class Storage(ABC):
     def set_study_attr(self, study_id: int, key: str, value: Any) -> None: ...
 
     @abstractmethod
+    def set_sampler(self, study_id: int, sampler: dict[str, Any]) -> None: ...
+
+    @abstractmethod
     def register_params(self, study_id: int, defs: dict[str, dict[str, Any]]) -> dict[
             str, dict[str, Any]]: ...
 

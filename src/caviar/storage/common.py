@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from caviar.errors import StudyConflictError
+from caviar.errors import StudyConflictError, UsageError
 from caviar.trial_record import StudyRecord
+
+MAX_STUDY_NAME = 512  # characters; the width of caviar_studies.name on PostgreSQL
 
 REAPED = "worker lost: no heartbeat for {:g} s (process killed or machine gone); slot re-issued"
 
@@ -31,3 +33,14 @@ def not_found(name: str, known: list[str]) -> str:
 def conflict(name: str, old: dict[str, Any], new: dict[str, Any]) -> str:
     return (f"param {name!r}: a study keeps one definition per param, it holds {old} but got "
             f"{new}; rename the new param or use a new study")
+
+
+def check_study_name(name: str) -> None:
+    """Refuse a study name no backend can hold, before anything is written (every backend
+    keeps PostgreSQL's limit, so a study moves between them)."""
+    if not isinstance(name, str):
+        raise UsageError(f"study name must be a string, got {name!r}; pass a short text name")
+    if len(name) > MAX_STUDY_NAME:
+        raise UsageError(
+            f"study name {name[:32] + '...'!r}: a study name has at most {MAX_STUDY_NAME} "
+            f"characters, got {len(name)}; use a shorter name")

@@ -12,7 +12,7 @@ from typing import Any
 
 from caviar.errors import ParamConflictError, StudyNotFoundError
 from caviar.storage.base import Event, Storage, StudySummary
-from caviar.storage.common import REAPED, check_existing, conflict, not_found
+from caviar.storage.common import REAPED, check_existing, check_study_name, conflict, not_found
 from caviar.trial_record import (
     COMPLETE,
     FAIL,
@@ -62,6 +62,7 @@ class MemoryStorage(Storage):
     def create_study(self, name: str, *, direction: str, sampler: dict[str, Any],
                      space: dict[str, Any], load_if_exists: bool = True,
                      user_attrs: dict[str, Any] | None = None) -> StudyRecord:
+        check_study_name(name)
         with self._lock:
             old = self._studies.get(name)
             if old is not None:
@@ -90,6 +91,11 @@ class MemoryStorage(Storage):
             d = self._study(study_id)
             d.record = replace(d.record, user_attrs={**d.record.user_attrs,
                                                      key: copy.deepcopy(value)})
+
+    def set_sampler(self, study_id: int, sampler: dict[str, Any]) -> None:
+        with self._lock:
+            d = self._study(study_id)
+            d.record = replace(d.record, sampler=copy.deepcopy(sampler))
 
     def delete_study(self, name: str) -> None:
         with self._lock:

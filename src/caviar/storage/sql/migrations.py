@@ -9,13 +9,17 @@ understand the schema.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Connection, create_engine, inspect, text
+from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError
 
 from caviar.errors import SchemaVersionError, StorageError
 from caviar.storage.base import SCHEMA_VERSION
+from caviar.storage.sql.engine import READ_WRITE, display_url, sqlite_path
+from caviar.storage.sql.precheck import first_line, inspect_sqlite, open_error
 
 
 def _v1_to_v2(conn: Connection) -> None:
@@ -48,9 +52,15 @@ def _version(conn: Connection) -> int:
 
 
 def current_version(url: str) -> int:
+    """The schema version of the caviar database at ``url`` (nothing is created or written;
+    a missing, foreign or non-SQLite file raises StorageError naming it)."""
+    if url.startswith("sqlite"):
+        _, version = inspect_sqlite(url, create=False)
+        assert version is not None  # create=False refuses a file without caviar's tables
+        return version
     engine = _engine(url)
     try:
-        with engine.connect() as conn:
+        with _connect(engine, url) as conn:
             return _version(conn)
     finally:
         engine.dispose()
@@ -58,9 +68,15 @@ def current_version(url: str) -> int:
 
 def upgrade(url: str, *, progress: Callable[[str], Any] = lambda _msg: None) -> tuple[int, int]:
     """Upgrade the database at ``url`` to this caviar's schema. Returns (from, to)."""
+    if url.startswith("sqlite"):
+        mode, _ = inspect_sqlite(url, create=False)
+        if mode != READ_WRITE:
+            raise StorageError(f"storage {url!r}: {sqlite_path(url)} is read-only, so its "
+                               "schema cannot be upgraded; make the file and its folder "
+                               "writable, then run caviar db upgrade again")
     engine = _engine(url)
     try:
-        with engine.connect() as conn:
+        with _connect(engine, url) as conn:
             start = _version(conn)
             conn.rollback()
         if start > SCHEMA_VERSION:
@@ -89,3 +105,16 @@ def _engine(url: str) -> Any:
         return create_engine(url)
     except ImportError as e:
         raise StorageError(f"storage {url!r}: driver missing ({e})") from None
+    except ArgumentError:
+        raise StorageError(f"storage URL {url!r}: not a database URL; use "
+                           "'sqlite:///caviar.db' or 'postgresql://user@host:5432/db'") from None
+
+
+@contextmanager
+def _connect(engine: Any, url: str) -> Iterator[Connection]:
+    try:
+        conn = engine.connect()
+    except (OperationalError, DatabaseError) as e:
+        raise StorageError(open_error(display_url(url), first_line(e))) from None
+    with conn:
+        yield conn

@@ -17,6 +17,8 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
+from caviar.storage.common import MAX_STUDY_NAME
+
 metadata = MetaData()
 
 meta = Table(
@@ -28,7 +30,7 @@ meta = Table(
 studies = Table(
     "caviar_studies", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("name", String(512), nullable=False, unique=True),
+    Column("name", String(MAX_STUDY_NAME), nullable=False, unique=True),
     Column("direction", String(16), nullable=False),
     Column("sampler", Text, nullable=False),
     Column("space", Text, nullable=False),
