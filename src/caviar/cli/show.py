@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
+if TYPE_CHECKING:  # rich is imported when something prints: `caviar --help` stays light
+    from rich.console import Console
+    from rich.table import Table
 
-from caviar.trial_record import FrozenTrial
+    from caviar.trial_record import FrozenTrial
 
 
 def fmt(v: Any) -> str:
@@ -27,10 +27,14 @@ def fmt(v: Any) -> str:
 
 def esc(v: Any) -> str:
     """``v`` as text rich prints literally (markup escaped)."""
+    from rich.markup import escape
+
     return escape(v if isinstance(v, str) else fmt(v))
 
 
 def studies_table(summaries: Sequence[Any]) -> Table:
+    from rich.table import Table
+
     t = Table(title="studies")
     for c in ("name", "direction", "trials", "complete", "pruned", "fail", "running", "best"):
         t.add_column(c, overflow="fold")
@@ -43,6 +47,8 @@ def studies_table(summaries: Sequence[Any]) -> Table:
 
 
 def trials_table(trials: Sequence[FrozenTrial], names: Sequence[str], title: str) -> Table:
+    from rich.table import Table
+
     t = Table(title=esc(title))
     for c in ("#", "state", "value", *names, "seconds"):
         t.add_column(esc(c), no_wrap=True)
@@ -65,6 +71,8 @@ def best_text(trial: FrozenTrial, direction: str) -> str:
 
 def console(quiet: bool = False) -> Console:
     import shutil
+
+    from rich.console import Console
 
     width = shutil.get_terminal_size((140, 40)).columns
     return Console(quiet=quiet, highlight=False, width=max(width, 120))
