@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from caviar.cli import db_commands, mlp_command
+from caviar.cli import db_commands, mlp_command, torch_command
 from caviar.cli.options import (
     HEARTBEAT,
     nonblank_study,
@@ -278,6 +278,7 @@ from caviar.cli.retest_command import ALL as RETEST_COMMANDS  # noqa: E402
 
 ALL += RETEST_COMMANDS  # caviar retest STUDY --top 5 --seeds 5
 ALL += [mlp_command.tune_mlp]  # caviar tune-mlp (the population engine)
+ALL += [torch_command.tune_torch]  # caviar tune-torch FILE.py:MEMBER (caviar.torch)
 from caviar.cli import panda_commands  # noqa: E402
 
 ALL += panda_commands.COMMANDS  # babysit, nudge, pause, resume, stop, rewind, replay, history
