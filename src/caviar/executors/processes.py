@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from caviar.errors import SpaceError, StorageError, UsageError, WorkersFailedError
 from caviar.executors.loop import LoopSettings, run_loop
 from caviar.executors.worker import Terminated, block_signals, sigterm_as_interrupt
-from caviar.trial_record import FAIL
+from caviar.trial_record import FAIL, RUNNING
 
 if TYPE_CHECKING:
     from caviar.executors.progress import ProgressView
@@ -108,6 +108,8 @@ def run_processes(study: Study, objective: Any, settings: LoopSettings, workers:
                 # wake when a worker exits; otherwise refresh the progress bar once a second
                 wait([p.sentinel for p in procs], timeout=1.0 if view.enabled else 5.0)
                 done = _progress(study, done, view)
+                if view.enabled:  # say why the run idles: a silent trial not yet lost
+                    view.waiting(_waiting_for(study, settings))
                 alive = []
                 for p in procs:
                     if p.is_alive():
@@ -142,6 +144,21 @@ def run_processes(study: Study, objective: Any, settings: LoopSettings, workers:
             f"study {study.name!r}: the workers kept dying (exit codes {codes[-6:]}) and the "
             f"pool stopped with {done} of {settings.n_trials} trials; see the workers' "
             "messages above, fix the cause, then run the same command again to resume")
+
+
+def _waiting_for(study: Study, settings: LoopSettings) -> str:
+    """What the pool waits for when every slot is taken: silent trials not yet lost."""
+    try:
+        running, _ = study.storage.get_trials(study.id, states=[RUNNING])
+    except StorageError:
+        return ""
+    now = time.time()
+    quiet = [t for t in running if now - (t.heartbeat_at or t.created_at) > 2 * settings.heartbeat]
+    if not quiet:
+        return ""
+    age = max(now - (t.heartbeat_at or t.created_at) for t in quiet)
+    return (f"waiting: {len(quiet)} trial(s) silent for {age:.0f} s; lost at "
+            f"{settings.stale_after:g} s (--stale-after)")
 
 
 def _progress(study: Study, done: int, view: ProgressView) -> int:
