@@ -83,7 +83,7 @@ def drill(name: str, url: str, workdir: Path, brk: Callable[[subprocess.Popen[st
     proc = caviar(args, start_new_session=True)
     wait_complete(url, 6)
     brk(proc)
-    _, err = proc.communicate(timeout=180)
+    proc.communicate(timeout=180)
     first = proc.returncode
     after = summary(url)
     mend()
