@@ -25,7 +25,9 @@ def unavailable(why: str) -> None:
 
 @contextlib.contextmanager
 def postgres_schema(url: str) -> Iterator[str]:
-    """A URL whose connections use a fresh schema of ``url``'s database; dropped on exit."""
+    """A URL whose connections use a fresh schema of ``url``'s database; dropped on exit.
+    Its connections carry the schema's name as application_name, so ``terminate_backends``
+    can cut exactly them (other tests share the server)."""
     try:
         import psycopg
     except ImportError:
@@ -39,6 +41,22 @@ def postgres_schema(url: str) -> Iterator[str]:
         admin.execute(f"CREATE SCHEMA {schema}")
         try:
             sep = "&" if "?" in url else "?"
-            yield f"{url}{sep}options=-csearch_path%3D{schema}"
+            yield f"{url}{sep}options=-csearch_path%3D{schema}&application_name={schema}"
         finally:
             admin.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+def terminate_backends(url: str) -> int:
+    """Terminate every server connection opened through ``url`` (a ``postgres_schema`` URL),
+    as a server restart or ``pg_terminate_backend`` by an administrator would; how many."""
+    import urllib.parse
+
+    import psycopg
+
+    name = urllib.parse.parse_qs(urllib.parse.urlsplit(url).query)["application_name"][0]
+    with psycopg.connect(url, autocommit=True, connect_timeout=3) as admin:
+        row = admin.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+            "AND application_name = %s", (name,)).fetchone()
+    return int(row[0]) if row else 0
