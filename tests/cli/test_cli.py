@@ -89,8 +89,8 @@ def test_failing_objective_is_recorded_and_exit_code_is_1(work: Path) -> None:
     (["tune", "obj.py:objective", "-n", "0"], "n_trials: must be an integer >= 1"),
     (["tune", "obj.py:objective", "-n", "3", "--sampler", "annealing"], "annealing"),
     (["tune", "obj.py:objective", "-n", "3", "--storage", "sqlite:/x.db"], "sqlite:///PATH"),
-    (["best", "nosuchstudy"], "no database at 'caviar.db'"),
-    (["trials", "nosuchstudy"], "no database at 'caviar.db'"),
+    (["best", "nosuchstudy"], "no database at"),
+    (["trials", "nosuchstudy"], "no database at"),
 ])
 def test_bad_input_exits_2_with_a_clear_message(work: Path, args: list[str], needle: str) -> None:
     p = caviar(*args, cwd=work, check=False)

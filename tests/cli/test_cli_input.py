@@ -88,6 +88,7 @@ def test_rich_markup_in_names_prints_as_text(tmp_path: Path) -> None:
     (["tune", "obj.py:objective", "-n", "2", "--stale-after", "3"], ["--stale-after", "heartbeat"]),
     (["tune", "obj.py:objective", "-n", "2", "--stale-after", "nan"], ["--stale-after"]),
     (["worker", "--study", "s", "--stale-after", "-5"], ["--stale-after"]),
+    (["tune-mlp", "-n", "2", "--stale-after", "4"], ["--stale-after", "heartbeat"]),
 ])
 def test_bad_values_are_refused_before_any_work(tmp_path: Path, args: list[str],
                                                 needles: list[str]) -> None:
@@ -134,3 +135,10 @@ def test_stale_after_reaches_the_study(tuned: Path) -> None:
     run("worker", "--study", "s", "-n", "8", "--stale-after", "6", "-q", cwd=tuned)
     doc = json.loads(run("export", "s", "--format", "json", cwd=tuned).stdout)
     assert len(doc["trials"]) == 8
+
+
+def test_stale_after_reaches_the_population_runner(tmp_path: Path) -> None:
+    pytest.importorskip("torch")
+    p = run("tune-mlp", "-n", "2", "-p", "2", "--epochs", "1", "--stale-after", "6",
+            "--threads", "1", "-q", cwd=tmp_path)
+    assert "validation accuracy =" in p.stdout

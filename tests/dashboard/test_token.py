@@ -8,6 +8,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -82,20 +83,22 @@ def test_a_short_token_is_refused(running: Any) -> None:
 
 
 def start(*args: str, cwd: Path) -> tuple[subprocess.Popen[str], str]:
+    """Run `caviar dashboard ARGS` and return it once it printed where it listens (and, with
+    --allow-control beyond loopback, the token)."""
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2] / "src")}
     p = subprocess.Popen([sys.executable, "-m", "caviar", "dashboard", "--port", "0", *args],
                          cwd=cwd, env=env, text=True, stderr=subprocess.PIPE,
                          stdout=subprocess.DEVNULL)
-    seen = ""
+    lines: list[str] = []
     assert p.stderr is not None
+    threading.Thread(target=lambda: lines.extend(p.stderr), daemon=True).start()  # type: ignore
     deadline = time.monotonic() + 60
-    while "Ctrl-C" not in seen or ("--allow-control" in args and "open:" not in seen):
-        line = p.stderr.readline()
-        if not line or time.monotonic() > deadline:
-            p.kill()
-            raise AssertionError(f"the dashboard did not start: {seen}")
-        seen += line
-    return p, seen
+    while not ("Ctrl-C" in "".join(lines) and "open: " in "".join(lines)):
+        if p.poll() is not None or time.monotonic() > deadline:
+            stop(p)
+            raise AssertionError("the dashboard did not print its token: " + "".join(lines))
+        time.sleep(0.05)
+    return p, "".join(lines)
 
 
 def stop(p: subprocess.Popen[str]) -> None:

@@ -9,7 +9,7 @@ import click
 
 from caviar.cli import db_commands, mlp_command, torch_command
 from caviar.cli.options import (
-    HEARTBEAT,
+    liveness,
     nonblank_study,
     run_options,
     stale_after_option,
@@ -69,7 +69,7 @@ def _run(objective: Any, *, storage: str, study_name: str | None, n_trials: int 
         ray = RayOptions(address=address, cpus_per_trial=cpus_per_trial,
                          gpus_per_trial=gpus_per_trial, max_retries=max_retries)
     study.optimize(objective, n_trials=n_trials, timeout=timeout, workers=workers,
-                   progress=not quiet, backend=backend, ray=ray, **_liveness(stale_after))
+                   progress=not quiet, backend=backend, ray=ray, **liveness(stale_after))
     counts = study.counts()
     out.print("trials: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
     try:
@@ -78,12 +78,6 @@ def _run(objective: Any, *, storage: str, study_name: str | None, n_trials: int 
         click.echo(f"error: {e}", err=True)
         sys.exit(1)
     click.echo(best_text(best, study.direction))
-
-
-def _liveness(stale_after: float | None) -> dict[str, Any]:
-    """study.optimize's heartbeat settings: the CLI's heartbeat, and --stale-after if given."""
-    return {"heartbeat": HEARTBEAT, **({} if stale_after is None else
-                                       {"stale_after": stale_after})}
 
 
 def _pruner(name: str, min_budget: float, max_budget: float | None, eta: float) -> Any:
@@ -167,7 +161,7 @@ def worker(target: str | None, study_name: str, n_trials: int | None, workers: i
     out.print(f"worker joins study [bold]{esc(study.name)}[/] in {esc(study.storage.url)}: "
               f"target {n_trials}, {workers} process(es), sampler {study.sampler.name}")
     study.optimize(ref, n_trials=n_trials, timeout=timeout, workers=workers,
-                   progress=not quiet, **_liveness(stale_after))
+                   progress=not quiet, **liveness(stale_after))
     out.print("trials: " + ", ".join(f"{k} {v}" for k, v in sorted(study.counts().items())))
 
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import click
 
-from caviar.cli.stores import check_exists
-
 
 @click.group()
 def db() -> None:
@@ -19,7 +17,6 @@ def version(url: str) -> None:
     from caviar.storage.base import SCHEMA_VERSION
     from caviar.storage.sql.migrations import current_version
 
-    check_exists(url)
     click.echo(f"database schema {current_version(url)}; this caviar writes {SCHEMA_VERSION}")
 
 
@@ -29,7 +26,6 @@ def upgrade(url: str) -> None:
     """Upgrade the database at URL in place to this caviar's schema."""
     from caviar.storage.sql.migrations import upgrade as run
 
-    check_exists(url)
     start, end = run(url, progress=click.echo)
     click.echo(f"schema {end}" + (" (already current)" if start == end else
                                   f" (upgraded from {start})"))

@@ -7,7 +7,13 @@ from typing import Any
 
 import click
 
-from caviar.cli.options import nonblank_study, quiet_option, storage_option
+from caviar.cli.options import (
+    liveness,
+    nonblank_study,
+    quiet_option,
+    stale_after_option,
+    storage_option,
+)
 from caviar.cli.sampler_note import note_sampler_change, stored_sampler
 from caviar.cli.show import best_text, console, esc
 
@@ -30,11 +36,13 @@ from caviar.cli.show import best_text, console, esc
 @click.option("--seed", type=int, default=None)
 @click.option("--device", default="cpu", show_default=True, help="cpu, cuda, cuda:1, ...")
 @click.option("--threads", type=int, default=None, help="torch threads (default: all cores).")
+@stale_after_option
 @storage_option
 @quiet_option
 def tune_mlp(data: str, n_trials: int, population: int, epochs: int, study_name: str,
              sampler: str | None, pruner: str, seed: int | None, device: str,
-             threads: int | None, storage: str, quiet: bool) -> None:
+             threads: int | None, stale_after: float | None, storage: str,
+             quiet: bool) -> None:
     """Random search (or another sampler) over the lecture's space: learning rate (log), Adam
     beta1 and beta2 (reverse-log), hidden width (log int), depth, mini-batch size and the
     batch-norm beta (reverse-log)."""
@@ -71,7 +79,7 @@ def tune_mlp(data: str, n_trials: int, population: int, epochs: int, study_name:
     try:
         tune_population(study, data=data, n_trials=n_trials, population=population,
                         fixed={"epochs": epochs}, device=device, threads=threads,
-                        on_population=on_population)
+                        on_population=on_population, **liveness(stale_after))
         on_population(0, 0)
     finally:
         view.close()

@@ -61,6 +61,12 @@ def _stale_after(ctx: click.Context, param: click.Parameter,
     return value
 
 
+def liveness(stale_after: float | None) -> dict[str, Any]:
+    """The heartbeat settings a run gets: the CLI's heartbeat, and --stale-after if given."""
+    return {"heartbeat": HEARTBEAT, **({} if stale_after is None else
+                                       {"stale_after": stale_after})}
+
+
 def stale_after_option(f: Callable[..., Any]) -> Callable[..., Any]:
     return click.option("--stale-after", type=float, default=None, callback=_stale_after,
                         metavar="SECONDS",

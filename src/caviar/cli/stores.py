@@ -3,36 +3,23 @@
 from __future__ import annotations
 
 import os
-import re
 from typing import Any
 
 from caviar.errors import UsageError
 
 
 def open_existing(url: str) -> Any:
-    """Open the storage at ``url`` for reading; a SQLite file that does not exist is an error
-    (a mistyped path must not leave an empty database behind)."""
+    """Open the storage at ``url`` for reading: where no database exists, a StorageError
+    "no database at PATH" (a mistyped path must not leave an empty database behind)."""
     from caviar.storage import get_storage
 
-    check_exists(url)
     try:
-        return get_storage(url)
-    except UsageError:
-        raise
+        return get_storage(url, create=False)
     except Exception as e:
         if type(e).__module__.startswith("caviar"):
             raise
         raise UsageError(f"storage {url!r}: cannot be opened ({type(e).__name__}: {e})") \
             from None
-
-
-def check_exists(url: str) -> None:
-    """A SQLite URL must name a file that exists (other URLs are checked when opened)."""
-    m = re.fullmatch(r"sqlite:///(.+)", url or "")
-    if m and m.group(1) != ":memory:" and not os.path.exists(m.group(1)):
-        raise UsageError(f"storage {url!r}: no database at {m.group(1)!r}; check the "
-                         "path (three slashes for a relative path, four for an absolute one), "
-                         "or run `caviar tune ... --storage URL` to create one")
 
 
 def check_output(path: str, option: str = "--output") -> None:
