@@ -118,8 +118,7 @@ class Study:
         declared = record.user_attrs.get("declared", [])
         self.declared = Space({n: self.space[n] for n in declared if n in self.space})
         self.seed = _study_seed(record, storage, sampler)
-        if sampler.seed is None:  # grid, Sobol and streams use the study's one seed
-            sampler.seed = self.seed
+        sampler.seed = self.seed  # grid, Sobol and the trials' streams use the one seed
         #: a running trial whose heartbeat is this old (seconds) was lost with its worker;
         #: a worker session sets it from its own setting
         self.stale_after = DEFAULT_STALE_AFTER
@@ -604,8 +603,16 @@ def create_study(name: str | None = None, *, storage: str | Storage | None = Non
                              user_attrs={"declared": list(declared), "seed": int(drawn)})
     held_seed = rec.user_attrs.get("seed")
     if seed is not None and held_seed is not None and int(held_seed) != seed:
-        raise UsageError(f"study {name!r}: exists with seed={held_seed}, got seed={seed}; "
-                         "omit the seed to resume it, or use a new study name")
+        if store.get_trials(rec.id)[0]:
+            raise UsageError(f"study {name!r}: exists with seed={held_seed}, got seed={seed}; "
+                             "omit the seed to resume it, or use a new study name")
+        store.set_study_attr(rec.id, "seed", seed)  # no trial yet: the given seed holds
+        stored = {**rec.sampler, "seed": seed} if rec.sampler else rec.sampler
+        if stored:
+            store.set_sampler(rec.id, stored)
+        rec = StudyRecord(rec.id, rec.name, rec.direction, stored, rec.space,
+                          {**rec.user_attrs, "seed": seed}, rec.created_at)
+        held_seed = seed
     if declared:
         merged = store.register_params(rec.id, declared.to_json())  # a conflict raises
         held = list(rec.user_attrs.get("declared", []))
