@@ -188,7 +188,7 @@ def test_create_false_refuses_a_missing_file_and_creates_nothing(tmp_path):
     for opener in (lambda: get_storage(url, create=False), lambda: SQLStorage(url, create=False)):
         with pytest.raises(StorageError) as e:
             opener()
-        assert f"no database at {tmp_path / 'typo.db'}" in str(e.value)
+        assert f"no database at '{tmp_path / 'typo.db'}'" in str(e.value)
         assert "check the path or run caviar tune first" in str(e.value)
     assert list(tmp_path.iterdir()) == []
     with pytest.raises(StorageError, match="no database at"):
@@ -198,9 +198,17 @@ def test_create_false_refuses_a_missing_file_and_creates_nothing(tmp_path):
 
 def test_create_false_refuses_an_empty_file_and_leaves_it_empty(tmp_path):
     (tmp_path / "empty.db").touch()
-    with pytest.raises(StorageError, match=r"no database at .*empty\.db \(the file is empty\)"):
+    with pytest.raises(StorageError, match=r"no database at '.*empty\.db' \(the file is empty\)"):
         get_storage(f"sqlite:///{tmp_path / 'empty.db'}", create=False)
     assert (tmp_path / "empty.db").stat().st_size == 0
+
+
+def test_create_false_names_a_relative_path_as_written_and_where_it_is(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(StorageError) as e:
+        get_storage("sqlite:///caviar.db", create=False)
+    assert f"no database at 'caviar.db' ({tmp_path / 'caviar.db'})" in str(e.value)
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_create_false_opens_an_existing_database(sqlite_url):

@@ -45,9 +45,9 @@ def get_storage(url: str | Storage | None = None, *, create: bool = True) -> Sto
 
         parent = os.path.dirname(os.path.abspath(m.group(1)))
         if not create and not os.path.exists(os.path.abspath(m.group(1))):
-            from caviar.storage.sql.precheck import no_database
+            from caviar.storage.sql.precheck import file_named, no_database
 
-            raise no_database(url, os.path.abspath(m.group(1)))
+            raise no_database(url, file_named(url))
         if not os.path.isdir(parent):
             raise StorageError(f"storage URL {url!r}: folder {parent!r} does not exist; "
                                "create it first or choose another path")

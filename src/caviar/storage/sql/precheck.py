@@ -19,6 +19,13 @@ def no_database(url: str, where: str) -> StorageError:
                         "caviar tune first to create it")
 
 
+def file_named(url: str) -> str:
+    """A SQLite URL's file as the user wrote it, quoted, and where that is when relative."""
+    given = url[len("sqlite:///"):]
+    where = sqlite_path(url)
+    return repr(given) if given == where else f"{given!r} ({where})"
+
+
 def sqlite_mode(path: str) -> str:
     """READ_WRITE when this process may write the file and its journal, else READ_ONLY, or
     IMMUTABLE when not even the shared-memory index can be made (a read-only folder)."""
@@ -40,8 +47,8 @@ def inspect_sqlite(url: str, *, create: bool = True) -> tuple[str, int | None]:
     path = sqlite_path(url)
     if not os.path.exists(path) or os.path.getsize(path) == 0:
         if not create:
-            raise no_database(url, path + (" (the file is empty)" if os.path.exists(path)
-                                           else ""))
+            raise no_database(url, file_named(url) + (" (the file is empty)"
+                                                      if os.path.exists(path) else ""))
         folder = os.path.dirname(path)
         if not os.path.exists(path) and not os.access(folder, os.W_OK):
             raise StorageError(f"storage {url!r}: cannot create {path}: its folder {folder} "
@@ -82,7 +89,7 @@ def inspect_sqlite(url: str, *, create: bool = True) -> tuple[str, int | None]:
         raise StorageError(f"storage {url!r}: {path} holds no caviar tables yet and is "
                            "read-only, so they cannot be created; make it writable")
     if version is None and not create:
-        raise no_database(url, path + " (the file holds no tables)")
+        raise no_database(url, file_named(url) + " (the file holds no tables)")
     return mode, version
 
 
