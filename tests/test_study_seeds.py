@@ -70,3 +70,29 @@ create_study("w", storage=sys.argv[1], seed=3).optimize(objective, n_trials=24, 
     assert len({t.worker for t in study.trials}) >= 2
     assert by_number(study) == run(3)
     assert study.sampler.seed == 3
+
+
+def test_a_study_owns_one_stored_seed(sqlite_url):
+    import pytest
+
+    from caviar.errors import UsageError
+
+    drawn = create_study("owned", storage=sqlite_url)
+    assert isinstance(drawn.seed, int)
+    assert load_study("owned", storage=sqlite_url).seed == drawn.seed  # stored, not redrawn
+    # no trial yet: a seed given later holds (its sampler is stored with it)
+    given = create_study("owned", storage=sqlite_url, seed=7)
+    assert given.seed == 7 and load_study("owned", storage=sqlite_url).sampler.seed == 7
+    given.optimize(objective, n_trials=2)
+    with pytest.raises(UsageError, match="exists with seed=7, got seed=8"):
+        create_study("owned", storage=sqlite_url, seed=8)
+    assert create_study("owned", storage=sqlite_url).seed == 7
+
+
+def test_another_sampler_for_a_stored_study_is_stored(sqlite_url):
+    s = create_study("swap", storage=sqlite_url, seed=5)
+    assert s.previous_sampler is None
+    t = create_study("swap", storage=sqlite_url, sampler="tpe")
+    assert t.previous_sampler == "random" and t.sampler.seed == 5
+    again = load_study("swap", storage=sqlite_url)
+    assert again.sampler.name == "tpe" and again.sampler.seed == 5
