@@ -14,7 +14,8 @@ different optimizers and settings. One update covers all four forms:
 
 Gradient clipping per member rescales the member's whole gradient by
 ``min(1, max_norm / (norm + 1e-6))`` first, as ``torch.nn.utils.clip_grad_norm_`` does.
-A member steps only where ``mask`` is true (gradient accumulation, failed members).
+A member steps only where ``mask`` is true (gradient accumulation). A failed member keeps
+stepping (its numbers are NaN); rows never mix, so no other member sees it.
 """
 
 from __future__ import annotations
@@ -32,18 +33,21 @@ def _col(t: torch.Tensor, ndim: int) -> torch.Tensor:
 
 
 class PopulationOptimizer:
-    """The optimizer state of one program: momentum (and Adam's second moment) per param."""
+    """The optimizer state of one program over its flat parameters ``[P, n]`` (every
+    trained parameter of a member side by side in one row): momentum ``m`` and Adam's second
+    moment ``v``, and every hyperparameter as a column ``[P, 1]``."""
 
-    def __init__(self, members: Sequence[Member], params: Sequence[torch.Tensor],
-                 dtype: torch.dtype, device: torch.device) -> None:
+    def __init__(self, members: Sequence[Member], flat: torch.Tensor) -> None:
+        dtype, device = flat.dtype, flat.device
+
         def vec(xs: Sequence[float]) -> torch.Tensor:
-            return torch.tensor(list(xs), dtype=dtype, device=device)
+            return torch.tensor(list(xs), dtype=dtype, device=device).view(-1, 1)
 
         kinds = [m.optimizer for m in members]
         adam = [k in ("adam", "adamw") for k in kinds]
         self.any_adam = any(adam)
         self.all_adam = all(adam)
-        self.is_adam = torch.tensor(adam, device=device)
+        self.is_adam = torch.tensor(adam, device=device).view(-1, 1)
         self.base_lr = [m.lr for m in members]
         self.schedules = [m.schedule for m in members]
         self.lr = vec(self.base_lr)
@@ -59,76 +63,73 @@ class PopulationOptimizer:
         clips = [m.clip_grad_norm for m in members]
         self.any_clip = any(c is not None for c in clips)
         self.max_norm = vec([math.inf if c is None else c for c in clips])
-        self.has_clip = torch.tensor([c is not None for c in clips], device=device)
-        self.has_decay = bool(any(m.weight_decay for m in members))
-        self.steps = torch.zeros(len(members), dtype=dtype, device=device)
-        self.m = [torch.zeros_like(p) for p in params]
-        self.v = [torch.zeros_like(p) for p in params] if self.any_adam else []
+        self.has_clip = torch.tensor([c is not None for c in clips], device=device).view(-1, 1)
+        self.any_l2 = any(k != "adamw" and m.weight_decay for k, m in pairs)
+        self.any_wd = any(k == "adamw" and m.weight_decay for k, m in pairs)
+        self.steps = torch.zeros(len(members), 1, dtype=dtype, device=device)
+        self.m = torch.zeros_like(flat)
+        self.v = torch.zeros_like(flat) if self.any_adam else flat.new_zeros(0)
+
+    _NAMES = ("is_adam", "lr", "l2", "wd", "a", "c", "b2", "eps", "max_norm", "has_clip",
+              "steps", "m", "v")
 
     def set_epoch(self, epoch: int) -> None:
         """The lr of each member for ``epoch`` (0-based), from its schedule."""
         lrs = [lr if s is None else s.lr_at(lr, epoch)
                for lr, s in zip(self.base_lr, self.schedules, strict=True)]
-        self.lr = torch.tensor(lrs, dtype=self.lr.dtype, device=self.lr.device)
+        self.lr = torch.tensor(lrs, dtype=self.lr.dtype, device=self.lr.device).view(-1, 1)
 
     def select(self, keep: torch.Tensor) -> None:
         """Keep only the members at indices ``keep`` (compaction)."""
-        for name in ("is_adam", "lr", "l2", "wd", "a", "c", "b2", "eps", "max_norm",
-                     "has_clip", "steps"):
-            setattr(self, name, getattr(self, name).index_select(0, keep))
+        for name in self._NAMES:
+            t = getattr(self, name)
+            if t.numel():
+                setattr(self, name, t.index_select(0, keep))
         k = keep.tolist()
         self.base_lr = [self.base_lr[i] for i in k]
         self.schedules = [self.schedules[i] for i in k]
-        self.m = [t.index_select(0, keep) for t in self.m]
-        self.v = [t.index_select(0, keep) for t in self.v]
 
-    def clip(self, grads: list[torch.Tensor]) -> list[torch.Tensor]:
+    def clip(self, g: torch.Tensor) -> torch.Tensor:
         if not self.any_clip:
-            return grads
-        sq = sum(g.reshape(g.shape[0], -1).pow(2).sum(1) for g in grads)
-        norm = torch.as_tensor(sq).sqrt()
+            return g
+        norm = g.norm(dim=1, keepdim=True)
         coef = torch.clamp(self.max_norm / (norm + 1e-6), max=1.0)
         coef = torch.where(self.has_clip, coef, torch.ones_like(coef))
-        return [g * _col(coef, g.ndim) for g in grads]
+        return g * coef
 
     @torch.no_grad()
-    def step(self, params: Sequence[torch.Tensor], grads: list[torch.Tensor],
-             mask: torch.Tensor | None) -> None:
-        """One step for the members where ``mask`` (None: every member)."""
-        grads = self.clip(grads)
-        steps = self.steps + 1 if mask is None else torch.where(mask, self.steps + 1, self.steps)
-        self.steps = steps
+    def step(self, p: torch.Tensor, g: torch.Tensor, mask: torch.Tensor | None) -> None:
+        """One step of the flat parameters ``p`` for the members where ``mask`` ``[P, 1]``
+        (None: every member), in place."""
+        g = self.clip(g)
+        if mask is None:
+            self.steps += 1
+            old = None
+        else:
+            self.steps = torch.where(mask, self.steps + 1, self.steps)
+            old = (p.clone(), self.m.clone(), self.v.clone())
+        if self.any_l2:
+            g = g.addcmul(self.l2, p)
+        if self.any_wd:
+            p.mul_(1 - self.lr * self.wd)
+        self.m.mul_(self.a).addcmul_(self.c, g)
         if self.any_adam:
-            bc1 = 1 - self.a ** steps
-            rbc2 = 1 / torch.sqrt(1 - self.b2 ** steps)
-            scale = torch.where(self.is_adam, 1 / bc1, torch.ones_like(bc1))
-        for i, (p, g) in enumerate(zip(params, grads, strict=True)):
-            n = p.ndim
-            if self.has_decay:
-                g = g + _col(self.l2, n) * p
-                pd = p * (1 - _col(self.lr * self.wd, n))
-            else:
-                pd = p
-            m = _col(self.a, n) * self.m[i] + _col(self.c, n) * g
+            self.v.mul_(self.b2).addcmul_(1 - self.b2, g * g)
+            bc1 = 1 - self.a ** self.steps
+            rbc2 = torch.rsqrt(1 - self.b2 ** self.steps)
+            denom = self.v.sqrt().mul_(rbc2).add_(self.eps)
+            step = self.lr / bc1
+            if not self.all_adam:
+                denom = torch.where(self.is_adam, denom, torch.ones_like(denom))
+                step = torch.where(self.is_adam, step, self.lr)
+            p.addcdiv_(self.m * step, denom, value=-1.0)
+        else:
+            p.addcmul_(self.m, self.lr, value=-1.0)
+        if old is not None and mask is not None:
+            p.copy_(torch.where(mask, p, old[0]))
+            self.m = torch.where(mask, self.m, old[1])
             if self.any_adam:
-                v = _col(self.b2, n) * self.v[i] + _col(1 - self.b2, n) * g * g
-                denom = v.sqrt() * _col(rbc2, n) + _col(self.eps, n)
-                if not self.all_adam:
-                    denom = torch.where(_col(self.is_adam, n), denom, torch.ones_like(denom))
-                new = pd - _col(self.lr * scale, n) * m / denom
-            else:
-                new = pd - _col(self.lr, n) * m
-            if mask is None:
-                self.m[i] = m
-                if self.any_adam:
-                    self.v[i] = v
-                p.copy_(new)
-            else:
-                mk = _col(mask, n)
-                self.m[i] = torch.where(mk, m, self.m[i])
-                if self.any_adam:
-                    self.v[i] = torch.where(mk, v, self.v[i])
-                p.copy_(torch.where(mk, new, p))
+                self.v = torch.where(mask, self.v, old[2])
 
 
 def as_device(device: Any) -> torch.device:

@@ -5,8 +5,8 @@ A step: vmapped forward over the micro-batch (each member its own Dropout masks,
 ``randomness="different"``; each its own BatchNorm statistics, updated in place in its slice
 of the stacked buffers), the per-member losses summed, one backward (the gradient of the sum
 with respect to member i's parameters is the gradient of member i's loss), then the optimizer
-step for the members due to step. A member whose loss is not finite is masked out from then
-on: it never steps again, and no other member's numbers depend on it.
+step for the members due to step. A member whose loss is not finite is marked failed; no other
+member's numbers depend on it (rows never mix).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import torch
 from caviar.torch.group import GroupPlan
 from caviar.torch.losses import Fn
 from caviar.torch.member import Member
-from caviar.torch.optim import PopulationOptimizer, _col
+from caviar.torch.optim import PopulationOptimizer
 
 
 def convert(model: torch.nn.Module, device: torch.device, dtype: torch.dtype
@@ -50,6 +50,10 @@ def member_tensors(m: Member, device: torch.device, dtype: torch.dtype
 
 
 class Program:
+    """The trained parameters of all members live in one flat leaf tensor ``[P, n]`` (row
+    i: member i's parameters side by side); the forward pass sees them as views shaped like
+    the module's parameters, and one ``autograd.grad`` gives the flat gradient."""
+
     def __init__(self, plan: GroupPlan, members: Sequence[Member], device: torch.device,
                  dtype: torch.dtype, loss_fn: Fn) -> None:
         ms = [members[i] for i in plan.members]
@@ -58,19 +62,35 @@ class Program:
         self.template = convert(ms[0].model, device, dtype)
         self.loss_fn = loss_fn
         per = [member_tensors(m, device, dtype) for m in ms]
-        self.train_names = [n for n, p in self.template.named_parameters() if p.requires_grad]
-        self.params = {n: torch.stack([pm[n] for pm, _ in per]).requires_grad_(p.requires_grad)
-                       for n, p in self.template.named_parameters()}
+        named = list(self.template.named_parameters())
+        self.layout: list[tuple[str, int, int, tuple[int, ...]]] = []
+        off = 0
+        for n, p in named:
+            if p.requires_grad:
+                self.layout.append((n, off, p.numel(), tuple(p.shape)))
+                off += p.numel()
+        self._sizes = [k for _, _, k, _ in self.layout]
+        self.flat = torch.stack([torch.cat([pm[n].reshape(-1) for n, *_ in self.layout])
+                                 for pm, _ in per]).requires_grad_(True)
+        self.frozen = {n: torch.stack([pm[n] for pm, _ in per])
+                       for n, p in named if not p.requires_grad}
         self.buffers = {n: torch.stack([bm[n] for _, bm in per])
                         for n, _ in self.template.named_buffers()}
-        self.opt = PopulationOptimizer(ms, self.trained(), dtype, device)
+        self.opt = PopulationOptimizer(ms, self.flat.detach())
         self.micro = plan.micro_batch
         self.k = [m.batch_size // plan.micro_batch for m in ms]
         self.alive = torch.ones(len(ms), dtype=torch.bool, device=device)
         self._sd_names = self._state_dict_names()
 
-    def trained(self) -> list[torch.Tensor]:
-        return [self.params[n] for n in self.train_names]
+    def params(self, flat: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+        """Every parameter, stacked ``[P, ...]`` (views into the flat tensor)."""
+        f = self.flat if flat is None else flat
+        P = f.shape[0]
+        parts = torch.split(f, self._sizes, dim=1)  # backward: one concatenation, no fills
+        out = {n: t.view(P, *shape) for (n, _, _, shape), t in
+               zip(self.layout, parts, strict=True)}
+        out.update(self.frozen)
+        return out
 
     def _state_dict_names(self) -> dict[str, str]:
         """state_dict key -> name of the stacked tensor (tied weights share one)."""
@@ -86,7 +106,7 @@ class Program:
             return functional_call(self.template, (p, b), (xb,))  # type: ignore[no-any-return]
 
         out: torch.Tensor = vmap(f, in_dims=(0, 0, None), randomness="different")(
-            self.params, self.buffers, x)
+            self.params(), self.buffers, x)
         return out
 
     def train_epoch(self, x: torch.Tensor, y: torch.Tensor, order: torch.Tensor
@@ -101,28 +121,28 @@ class Program:
         usable = torch.tensor([(n_micro // k) * k for k in self.k], device=self.device)
         w = (1.0 / k_t.to(self.dtype))
         loss_sum = torch.zeros(P, dtype=self.dtype, device=self.device)
-        params = self.trained()
-        acc = [torch.zeros_like(p) for p in params] if accumulate else []
+        acc = torch.zeros_like(self.flat) if accumulate else None
         vloss = vmap(self.loss_fn, in_dims=(0, None))
+        flat = self.flat
         for j in range(n_micro):
             sel = order[j * b:(j + 1) * b]
             xb, yb = x[sel], y[sel]
             losses = vloss(self._forward(xb), yb)
             det = losses.detach()
-            if accumulate:
+            if acc is not None:
                 use = j < usable
                 self.alive &= torch.isfinite(det) | ~use
                 total = (losses * torch.where(use, w, torch.zeros_like(w))).sum()
-                grads = torch.autograd.grad(total, params)
-                acc = [a + g for a, g in zip(acc, grads, strict=True)]
-                due = use & ((j + 1) % k_t == 0)
-                self.opt.step(params, acc, due & self.alive)
-                acc = [torch.where(_col(due, a.ndim), torch.zeros_like(a), a) for a in acc]
+                (g,) = torch.autograd.grad(total, [flat])
+                acc += g
+                due = (use & ((j + 1) % k_t == 0)).view(-1, 1)
+                self.opt.step(flat.data, acc, due)
+                acc.masked_fill_(due, 0.0)
                 loss_sum += torch.where(use, det * w, torch.zeros_like(det))
             else:
                 self.alive &= torch.isfinite(det)
-                grads = torch.autograd.grad(losses.sum(), params)
-                self.opt.step(params, list(grads), self.alive)
+                (g,) = torch.autograd.grad(losses.sum(), [flat])
+                self.opt.step(flat.data, g, None)
                 loss_sum += det
         steps = torch.tensor([max(1, n_micro // k) for k in self.k], dtype=self.dtype,
                              device=self.device)
@@ -148,14 +168,14 @@ class Program:
         return self._forward(x)
 
     def state_dict(self, local: int) -> dict[str, torch.Tensor]:
-        tensors = {**self.params, **self.buffers}
+        tensors = {**self.params(self.flat.detach()), **self.buffers}
         return {k: tensors[n][local].detach().cpu().clone() for k, n in self._sd_names.items()}
 
     def keep(self, local: list[int]) -> None:
         """Compaction: keep only the members at these local positions."""
         t = torch.tensor(local, dtype=torch.long, device=self.device)
-        self.params = {n: p.detach().index_select(0, t).requires_grad_(p.requires_grad)
-                       for n, p in self.params.items()}
+        self.flat = self.flat.detach().index_select(0, t).requires_grad_(True)
+        self.frozen = {n: p.index_select(0, t) for n, p in self.frozen.items()}
         self.buffers = {n: b.index_select(0, t) for n, b in self.buffers.items()}
         self.opt.select(t)
         self.alive = self.alive.index_select(0, t)
