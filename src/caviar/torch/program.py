@@ -109,6 +109,17 @@ class Program:
             self.params(), self.buffers, x)
         return out
 
+    def _losses(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """Each member's training loss on (x, y): ``[P]``, forward and loss in one vmap."""
+        loss_fn, template = self.loss_fn, self.template
+
+        def f(p: Any, b: Any, xb: torch.Tensor, yb: torch.Tensor) -> torch.Tensor:
+            return loss_fn(functional_call(template, (p, b), (xb,)), yb)
+
+        out: torch.Tensor = vmap(f, in_dims=(0, 0, None, None), randomness="different")(
+            self.params(), self.buffers, x, y)
+        return out
+
     def train_epoch(self, x: torch.Tensor, y: torch.Tensor, order: torch.Tensor
                     ) -> torch.Tensor:
         """One epoch; returns each member's mean training loss (its used micro-batches)."""
@@ -122,12 +133,11 @@ class Program:
         w = (1.0 / k_t.to(self.dtype))
         loss_sum = torch.zeros(P, dtype=self.dtype, device=self.device)
         acc = torch.zeros_like(self.flat) if accumulate else None
-        vloss = vmap(self.loss_fn, in_dims=(0, None))
         flat = self.flat
         for j in range(n_micro):
             sel = order[j * b:(j + 1) * b]
             xb, yb = x[sel], y[sel]
-            losses = vloss(self._forward(xb), yb)
+            losses = self._losses(xb, yb)
             det = losses.detach()
             if acc is not None:
                 use = j < usable
