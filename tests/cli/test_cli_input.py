@@ -89,6 +89,7 @@ def test_rich_markup_in_names_prints_as_text(tmp_path: Path) -> None:
     (["tune", "obj.py:objective", "-n", "2", "--stale-after", "nan"], ["--stale-after"]),
     (["worker", "--study", "s", "--stale-after", "-5"], ["--stale-after"]),
     (["tune-mlp", "-n", "2", "--stale-after", "4"], ["--stale-after", "heartbeat"]),
+    (["tune-torch", "obj.py:objective", "--stale-after", "5"], ["--stale-after", "heartbeat"]),
 ])
 def test_bad_values_are_refused_before_any_work(tmp_path: Path, args: list[str],
                                                 needles: list[str]) -> None:

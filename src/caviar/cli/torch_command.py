@@ -14,7 +14,13 @@ from typing import Any
 
 import click
 
-from caviar.cli.options import nonblank_study, quiet_option, storage_option
+from caviar.cli.options import (
+    liveness,
+    nonblank_study,
+    quiet_option,
+    stale_after_option,
+    storage_option,
+)
 from caviar.cli.sampler_note import note_sampler_change, stored_sampler
 from caviar.cli.show import best_text, console, esc
 
@@ -81,12 +87,13 @@ def load_value(spec: str, default_path: str) -> Any:
 @click.option("--dtype", type=click.Choice(["float32", "float64"]), default="float32",
               show_default=True)
 @click.option("--threads", type=int, default=None, help="torch threads (default: all cores).")
+@stale_after_option
 @storage_option
 @quiet_option
 def tune_torch(target: str, train_spec: str, val_spec: str, n_trials: int, population: int,
                epochs: int, loss: str, metric: str, study_name: str, sampler: str | None,
                pruner: str, seed: int | None, device: str, dtype: str, threads: int | None,
-               storage: str, quiet: bool) -> None:
+               stale_after: float | None, storage: str, quiet: bool) -> None:
     """Tune MEMBER(trial) -> caviar.torch.Member defined in FILE.py: every population of
     trials trains as one batched program per group of same-shaped networks."""
     from caviar.errors import UsageError
@@ -143,7 +150,8 @@ def tune_torch(target: str, train_spec: str, val_spec: str, n_trials: int, popul
         ct.optimize(study, ref.load(), train=train, val=val, loss=loss, metric=metric,
                     epochs=epochs, population=population, n_trials=n_trials, device=device,
                     dtype=getattr(torch, dtype), seed=seed or 0,
-                    on_population=on_population, on_groups=on_groups)
+                    on_population=on_population, on_groups=on_groups,
+                    **liveness(stale_after))
         on_population(0, 0)
     finally:
         view.close()
