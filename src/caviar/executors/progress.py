@@ -9,7 +9,8 @@ from caviar.trial_record import COMPLETE, better
 
 class ProgressView:
     def __init__(self, study_name: str, direction: str, total: int, done: int = 0,
-                 best: float | None = None, enabled: bool = True) -> None:
+                 best: float | None = None, enabled: bool = True,
+                 console: Any = None) -> None:
         self.direction = direction
         self.best = best
         self.done = done
@@ -29,8 +30,11 @@ class ProgressView:
             self._progress = Progress(
                 TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                 TextColumn("best {task.fields[best]}"), TimeElapsedColumn(),
-                TextColumn("eta"), TimeRemainingColumn(), transient=False)
-            self._task = self._progress.add_task(study_name, total=total, completed=done,
+                TextColumn("eta"), TimeRemainingColumn(), transient=False, console=console)
+            from rich.markup import escape
+
+            self._name = escape(study_name)  # a name like '[/]' prints as text
+            self._task = self._progress.add_task(self._name, total=total, completed=done,
                                                  best=self._fmt())
             self._progress.start()
 
@@ -54,8 +58,10 @@ class ProgressView:
     def waiting(self, why: str) -> None:
         """Say why the run idles (trials running elsewhere); an empty ``why`` clears it."""
         if self._progress is not None:
+            from rich.markup import escape
+
             self._progress.update(self._task, description=(
-                f"{self._name} ({why})" if why else self._name))
+                f"{self._name} ({escape(why)})" if why else self._name))
 
     def close(self) -> None:
         if self._progress is not None:

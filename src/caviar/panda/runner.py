@@ -18,7 +18,7 @@ from caviar.executors.worker import WorkerSession
 from caviar.panda import control
 from caviar.panda.control import Change, ControlError
 from caviar.panda.controller import Controller, StopRequested
-from caviar.panda.view import LiveView
+from caviar.panda.view import LiveView, escape
 from caviar.trial_record import COMPLETE, FAIL, PRUNED, RUNNING, FrozenTrial, TrialUpdate
 
 if TYPE_CHECKING:
@@ -95,9 +95,10 @@ def babysit(study: Study, objective: Any, *, params: Mapping[str, Any] | None = 
     trial._panda = ctrl
     if on_start is not None:
         on_start(trial)
-    view.console.print(f"babysitting trial {trial.number} of study {study.name!r} "
-                       f"(storage {study.storage.url}); control it from another terminal: "
-                       f"caviar nudge {trial.number} lr=... --study {study.name}") \
+    view.console.print(escape(f"babysitting trial {trial.number} of study {study.name!r} "
+                              f"(storage {study.storage.url}); control it from another "
+                              f"terminal: caviar nudge {trial.number} lr=... --study "
+                              f"{study.name}")) \
         if not quiet else None
     state, value, error = COMPLETE, None, None
     try:

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console, Group
+from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
@@ -81,7 +82,7 @@ def render(ctrl: Controller, total: int | None, target: str) -> Panel:
         curve_t.add_column(c)
     for name, vals in curves(ctrl).items():
         fin = [v for v in vals if math.isfinite(v)]
-        curve_t.add_row(name, fmt(vals[-1]) if vals else "-", fmt(min(fin)) if fin else "-",
+        curve_t.add_row(escape(name), fmt(vals[-1]) if vals else "-", fmt(min(fin)) if fin else "-",
                         fmt(max(fin)) if fin else "-", sparkline(vals))
     hyp = Table(show_header=True, box=None, padding=(0, 1))
     hyp.add_column("param")
@@ -89,14 +90,15 @@ def render(ctrl: Controller, total: int | None, target: str) -> Panel:
     hyp.add_column("mutable")
     for k, v in t.params.items():
         mutable = k in ctrl.mutable
-        hyp.add_row(k, fmt(ctrl.values.get(k, v) if mutable else v), "yes" if mutable else "")
+        now = ctrl.values.get(k, v) if mutable else v
+        hyp.add_row(escape(k), fmt(now), "yes" if mutable else "")
     parts: list[Any] = [head, curve_t, hyp]
     if ctrl.log:
-        parts.append("\n".join(ctrl.log[-4:]))
+        parts.append(escape("\n".join(ctrl.log[-4:])))
     parts.append(f"[dim]caviar nudge {t.number} lr=... | pause | resume | stop | "
-                 f"rewind {t.number} --epoch K  (--study {ctrl.study.name})[/]")
-    return Panel(Group(*parts), title=f"babysitting trial {t.number} of {ctrl.study.name} "
-                 f"({target})")
+                 f"rewind {t.number} --epoch K  (--study {escape(ctrl.study.name)})[/]")
+    return Panel(Group(*parts), title=escape(f"babysitting trial {t.number} of "
+                                             f"{ctrl.study.name} ({target})"))
 
 
 class LiveView:
@@ -129,11 +131,11 @@ class LiveView:
             self._printed = done
             vals = {k: fmt(v) for k, v in ctrl.current().items()}
             last = ctrl.trial.reports.get(done)
-            self.console.print(f"trial {ctrl.trial.number} epoch {done + 1}/{self.total or '?'}"
-                               f"  value {fmt(last)}  "
-                               + " ".join(f"{k}={v}" for k, v in vals.items()))
+            self.console.print(escape(
+                f"trial {ctrl.trial.number} epoch {done + 1}/{self.total or '?'}  value "
+                f"{fmt(last)}  " + " ".join(f"{k}={v}" for k, v in vals.items())))
         for line in ctrl.log:
-            self.console.print(f"trial {ctrl.trial.number}: {line}")
+            self.console.print(escape(f"trial {ctrl.trial.number}: {line}"))
         ctrl.log.clear()
 
     def close(self) -> None:
