@@ -38,7 +38,6 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "src"))
 
 import torch  # noqa: E402
-
 from caviar.nn import Dataset, load_dataset, train_population, train_reference  # noqa: E402
 
 BASE: dict[str, Any] = {
@@ -63,14 +62,65 @@ def _peer_worker(args: tuple[list[dict[str, Any]], Dataset]) -> list[float]:
 
 
 def peer_processes(configs: list[dict[str, Any]], data: Dataset, processes: int) -> list[float]:
+    """Cold pool: process start-up inside the timed region (kept for comparison with old runs)."""
     chunks = [configs[i::processes] for i in range(processes)]
     with mp.get_context("spawn").Pool(processes) as pool:
         return [a for part in pool.map(_peer_worker, [(c, data) for c in chunks]) for a in part]
 
 
+_WORKER_DATA: list[Dataset] = []
+
+
+def _warm_init(data: Dataset) -> None:
+    torch.set_num_threads(1)
+    _WORKER_DATA.append(data)
+    train_reference({**BASE, "epochs": 1, "hidden": 8}, data, dtype=torch.float32)  # warm-up
+
+
+def _warm_ping(_: int) -> int:
+    time.sleep(0.2)
+    return os.getpid()
+
+
+def _warm_trial(config: dict[str, Any]) -> float:
+    return train_reference(config, _WORKER_DATA[0], dtype=torch.float32)[1][-1][2]
+
+
+class WarmPeer:
+    """What an Optuna user has on 2 cores: worker processes x 1 thread, already started and
+    warmed (one tiny trial each) before the timed region, each training one torch.nn model at a
+    time and taking the next config when it is free."""
+
+    def __init__(self, data: Dataset, processes: int = 2) -> None:
+        self.pool = mp.get_context("spawn").Pool(processes, _warm_init, (data,))
+        seen: set[int] = set()
+        while len(seen) < processes:  # every worker has run its initializer (and warm-up)
+            seen.update(self.pool.map(_warm_ping, range(processes), chunksize=1))
+
+    def trials(self, configs: list[dict[str, Any]]) -> list[float]:
+        return self.pool.map(_warm_trial, configs, chunksize=1)
+
+    def close(self) -> None:
+        self.pool.close()
+        self.pool.join()
+
+
 def caviar_trials(configs: list[dict[str, Any]], data: Dataset, threads: int) -> list[float]:
     result = train_population(configs, data, threads=threads)
     return [m.val_accuracy for m in result.members]
+
+
+def mlp_space(n: int, seed: int, epochs: int) -> list[dict[str, Any]]:
+    """n configs drawn uniformly (on each parameter's scale) from caviar.adapters.MLP_SPACE, the
+    space `make run` tunes, with MLP_FIXED (Adam, batch norm); drawn once, used by both sides."""
+    from caviar.adapters import MLP_FIXED, MLP_SPACE
+
+    rng = np.random.default_rng(seed)
+    out = []
+    for i in range(n):
+        cfg = {name: p.value(float(rng.uniform())) for name, p in MLP_SPACE.items()}
+        out.append({**MLP_FIXED, **cfg, "epochs": epochs, "seed": i})
+    return out
 
 
 def tuning_space(n: int, seed: int, epochs: int) -> list[dict[str, Any]]:
@@ -148,6 +198,9 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=None)
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument(
+        "--space-only", action="store_true", help="only the MLP_SPACE scenario (e) and its peer"
+    )
     args = parser.parse_args()
 
     quick = args.quick
@@ -165,6 +218,9 @@ def main() -> None:
 
     rows: list[tuple[str, int, int, float, float]] = []
     load_before = os.getloadavg()[0]
+    warm = WarmPeer(data, 2)
+    space_e_n = 8 if quick else 64
+    space_e = mlp_space(space_e_n, 0, epochs)
 
     def run(name: str, threads: int, trials: int, fn: Callable[[], list[float]]) -> None:
         sec, acc = timed(fn, trials, repeats)
@@ -181,6 +237,17 @@ def main() -> None:
     )
     peer_trials([{**base, "epochs": 1}], data, 1)  # warm up: lazy initialisation, caches
     caviar_trials(same(2), data, 1)
+    for t in (1, 2):
+        run(f"(e) caviar, MLP_SPACE P={space_e_n}", t, space_e_n,
+            lambda t=t: caviar_trials(space_e, data, t))
+    run("(e) torch.nn, 2 warm processes x 1 thread, MLP_SPACE", 1, space_e_n,
+        lambda: warm.trials(space_e))
+    run("(b') torch.nn, 2 warm processes x 1 thread", 1, 2 * peer_n,
+        lambda: warm.trials(same(2 * peer_n)))
+    if args.space_only:
+        warm.close()
+        print("\n".join(f"{r[0]} threads={r[1]} {r[3]:.4f} s/trial acc {r[4]:.4f}" for r in rows))
+        return
     for t in (1, 2):
         run(
             "(a) torch.nn, one model at a time",
@@ -212,8 +279,14 @@ def main() -> None:
         )
     mine = caviar_trials(space[:parity_n], data, 2)
     peer = peer_trials(space[:parity_n], data, 2)
+    warm.close()
 
     ref = min(r[3] for r in rows if r[0].startswith("(a)"))
+    warm_same = next(r for r in rows if r[0].startswith("(b')"))
+    warm_space = next(r for r in rows if r[0].startswith("(e) torch.nn"))
+    best_same = min(r[3] for r in rows if r[0].startswith("(c) caviar population P=64")
+                    or (quick and r[0].startswith("(c)")))
+    best_space = min(r[3] for r in rows if r[0].startswith("(e) caviar"))
     lines = [
         f"caviar.nn population benchmark: digits BN-MLP 2x64, Adam, batch 64, {epochs} epochs, "
         f"float32, medians of {repeats}",
@@ -226,6 +299,15 @@ def main() -> None:
     for name, t, n, sec, acc in rows:
         lines.append(f"{name:46s} {t:7d} {n:6d} {sec:9.4f} {ref / sec:7.1f}x {acc:8.4f}")
     lines += [
+        "",
+        f"vs the warm peer (b') torch.nn, 2 warm processes x 1 thread, one model at a time: "
+        f"uniform 2x64 caviar {best_same:.4f} vs {warm_same[3]:.4f} s/trial = "
+        f"{warm_same[3] / best_same:.1f}x",
+        f"vs the warm peer on the same {space_e_n} MLP_SPACE configs: caviar "
+        f"{best_space:.4f} vs {warm_space[3]:.4f} s/trial = {warm_space[3] / best_space:.1f}x; "
+        f"mean val acc caviar "
+        f"{next(r for r in rows if r[0].startswith('(e) caviar'))[4]:.4f}, "
+        f"torch.nn {warm_space[4]:.4f}",
         "",
         f"parity on {parity_n} tuning-space configs (same config, same seed): caviar mean "
         f"val acc {np.mean(mine):.4f}, torch.nn {np.mean(peer):.4f}, mean |diff| "

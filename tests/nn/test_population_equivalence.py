@@ -135,7 +135,7 @@ def test_member_equals_lone_run(small_digits, state_diff):
         assert state_diff(together.members[i].state_dict(), alone.members[0].state_dict()) < 1e-12
 
 
-def test_depth_and_batch_size_form_sub_populations(small_digits, reference, state_diff):
+def test_batch_size_forms_sub_populations_depth_does_not(small_digits, reference, state_diff):
     cfgs = [
         {"depth": 1, "hidden": 12, "batch_size": 40, "epochs": 2, "seed": 0},
         {
@@ -152,7 +152,7 @@ def test_depth_and_batch_size_form_sub_populations(small_digits, reference, stat
         {"depth": 1, "hidden": 6, "batch_size": 40, "epochs": 2, "seed": 4},
     ]
     result = train_population(cfgs, small_digits, dtype=torch.float64)
-    assert sorted(map(sorted, result.groups)) == [[0, 4], [1], [2], [3]]
+    assert sorted(map(sorted, result.groups)) == [[0, 1, 4], [2], [3]]
     for cfg, member in zip(cfgs, result.members, strict=True):
         model, _ = reference(cfg, small_digits)
         assert state_diff(member.state_dict(), model.state_dict()) < TOL
@@ -189,3 +189,66 @@ def test_padded_units_stay_exactly_zero(small_digits):
     assert torch.isfinite(g.w).all()
     sd = g.state_dict(0)
     assert sd["0.weight"].shape == (4, d.n_features) and sd["6.weight"].shape == (10, 16)
+
+
+@pytest.mark.parametrize("activation", ["relu", "sigmoid"])
+@pytest.mark.parametrize("batch_norm", [True, False])
+def test_mixed_depths_share_one_program(
+    small_digits, reference, state_diff, activation, batch_norm
+):
+    """Depths 1, 2 and 3 in one program: the shallower members' extra layers are masked
+    identities, and every member equals the same config trained alone."""
+    base = {"epochs": 2, "batch_size": 50, "activation": activation, "batch_norm": batch_norm}
+    cfgs = [
+        {**base, "depth": 1, "hidden": 9, "seed": 0, "lr": 0.01},
+        {**base, "depth": 3, "hidden": 12, "seed": 1, "optimizer": "sgd", "lr": 0.05},
+        {**base, "widths": [7, 13], "seed": 2, "weight_decay": 1e-2, "lr": 3e-3},
+        {**base, "depth": 1, "hidden": 16, "seed": 3, "optimizer": "momentum", "lr": 0.05},
+        {**base, "depth": 3, "hidden": 5, "seed": 4, "optimizer": "rmsprop", "lr": 2e-3},
+    ]
+    result = train_population(cfgs, small_digits, dtype=torch.float64)
+    assert len(result.groups) == 1
+    for cfg, member in zip(cfgs, result.members, strict=True):
+        model, history = reference(cfg, small_digits)
+        assert state_diff(member.state_dict(), model.state_dict()) < TOL, cfg
+        for mine, ref in zip(member.history, history, strict=True):
+            assert abs(mine.train_loss - ref[0]) < TOL
+            assert abs(mine.val_loss - ref[1]) < TOL
+
+
+def test_masked_layers_stay_exactly_zero(small_digits):
+    """A depth-1 member in a depth-3 program: its identity layers' weights, gamma/beta and
+    optimizer moments stay exactly zero."""
+    from caviar.nn.config import parse_config
+    from caviar.nn.group import DeviceData, SubPopulation
+
+    cfgs = [
+        parse_config({"depth": 1, "hidden": 8, "seed": 0, "weight_decay": 0.1}),
+        parse_config({"depth": 3, "hidden": 8, "seed": 1}),
+    ]
+    d = small_digits
+    data = DeviceData(
+        torch.tensor(d.X_train),
+        torch.tensor(d.y_train),
+        torch.tensor(d.X_val),
+        torch.tensor(d.y_val),
+        d.n_classes,
+    )
+    g = SubPopulation([0, 1], cfgs, data)
+    for epoch in range(2):
+        g.train_epoch(epoch)
+    for layer in (1, 2):
+        assert torch.count_nonzero(g.W[layer][0]) == 0
+        assert torch.count_nonzero(g.W[layer][1]) > 0
+        gamma, beta = g.V[layer]
+        assert beta is not None
+        assert torch.count_nonzero(gamma[0]) == 0 and torch.count_nonzero(beta[0]) == 0
+        for _, _, m, v, _, _ in g.opt_segments[layer : layer + 1]:
+            assert torch.count_nonzero(m.view_as(g.W[layer])[0]) == 0
+            assert torch.count_nonzero(v.view_as(g.W[layer])[0]) == 0
+    sd = g.state_dict(0)
+    assert sorted(sd) == sorted(
+        ["0.weight", "1.weight", "1.bias", "1.running_mean", "1.running_var",
+         "1.num_batches_tracked", "3.weight", "3.bias"]
+    )
+    assert sd["3.weight"].shape == (10, 8)

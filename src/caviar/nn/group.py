@@ -51,17 +51,22 @@ def _col(values: list[float], dtype: torch.dtype, device: torch.device, dims: in
 
 
 class SubPopulation:
-    """Members with the same depth, batch size, activation, batch norm and bn_stats."""
+    """Members with the same batch size, activation, batch norm and bn_stats; depths may differ
+    (a shallower member's extra layers are masked identities, their parameters stay zero)."""
 
     def __init__(self, ids: list[int], cfgs: list[MemberConfig], data: DeviceData) -> None:
         self.data = data
         self.dtype, self.device = data.X_train.dtype, data.X_train.device
         c0 = cfgs[0]
-        self.depth, self.bn, self.act = c0.depth, c0.batch_norm, c0.activation
+        self.bn, self.act = c0.batch_norm, c0.activation
+        self.depth = max(c.depth for c in cfgs)
         self.population_stats = c0.bn_stats == "population"
         n_train = data.X_train.shape[0]
         self.batch_size = min(c0.batch_size, n_train)
-        widths = tuple(max(c.widths[layer] for c in cfgs) for layer in range(self.depth))
+        if all(c.depth == self.depth for c in cfgs):
+            widths = tuple(max(c.widths[layer] for c in cfgs) for layer in range(self.depth))
+        else:  # mixed depths: masked identity layers need every hidden layer equally wide
+            widths = (max(max(c.widths) for c in cfgs),) * self.depth
         self.layout = Layout(data.X_train.shape[1], widths, data.n_classes, self.bn)
         d, k = data.X_train.shape[1], data.n_classes
         lay = self.layout
@@ -94,8 +99,15 @@ class SubPopulation:
         self.bn_weight = _col([1.0 - c.bn_beta for c in cfgs], dt, dev, 2)  # lerp weight
         self.bn_eps = _col([c.bn_eps for c in cfgs], dt, dev, 3)
         self.masks: list[Tensor | None] = []
+        # off[layer]: [P, 1, 1] True for members shallower than layer + 1 (identity there)
+        self.off: list[Tensor | None] = []
+        for layer in range(self.depth):
+            off = [c.depth <= layer for c in cfgs]
+            self.off.append(
+                torch.tensor(off, device=dev).view(-1, 1, 1) if any(off) else None
+            )
         for layer, h in enumerate(self.layout.sizes[1:-1]):
-            narrow = [c.widths[layer] for c in cfgs]
+            narrow = [c.widths[layer] if layer < c.depth else h for c in cfgs]
             if self.act == "sigmoid" and min(narrow) < h:  # sigmoid(0) != 0: mask padded units
                 m = (torch.arange(h)[None, :] < torch.tensor(narrow)[:, None]).to(dt).to(dev)
                 self.masks.append(m[:, None, :])
@@ -241,10 +253,14 @@ class SubPopulation:
                 caches.append(cache)
             else:
                 z = z.add_(first)
-            a = activation_(self.act, z)
+            out = activation_(self.act, z)
             mask = self.masks[layer]
             if mask is not None:
-                a = a.mul_(mask)
+                out = out.mul_(mask)
+            off = self.off[layer]
+            if off is not None:  # shallower members: this layer is the identity
+                out = torch.where(off, a, out, out=ws.get(("a", layer), out.shape))
+            a = out
             acts.append(a)
         return acts, caches
 
@@ -265,12 +281,21 @@ class SubPopulation:
         torch.sum(grad, dim=1, keepdim=True, out=self.g_out_b)
         upstream = grad  # gradient wrt the pre-activation of the layer above
         w_next = self.W[-1]
+        da_above: Tensor | None = None  # gradient wrt the output of the layer above
         for layer in reversed(range(self.depth)):
             h = self.layout.sizes[layer + 1]
             da = torch.bmm(
                 upstream, w_next.transpose(1, 2), out=ws.get(("da", layer), (p, batch, h))
             )
+            off_above = self.off[layer + 1] if layer + 1 < self.depth else None
+            if off_above is not None:  # the layer above is an identity for some members
+                assert da_above is not None
+                da = torch.where(off_above, da_above, da, out=da)
+            da_above = da
             dz = activation_grad(self.act, acts[layer + 1], da, ws.get("dz", (p, batch, h)))
+            off = self.off[layer]
+            if off is not None:  # identity here: no gradient for this layer's parameters
+                dz = dz.masked_fill_(off, 0.0)
             first, _ = self.V[layer]
             g_first, g_second = self.gV[layer]
             if self.bn:
@@ -315,10 +340,12 @@ class SubPopulation:
                 z = batch_norm_eval(
                     z, mean[:, None], var[:, None], first[sl], second[sl], self.bn_eps[sl]
                 )
-                a = activation(self.act)(z)
+                h_out = activation(self.act)(z)
                 mask = self.masks[layer]
                 if mask is not None:
-                    a = a * mask[sl]
+                    h_out = h_out * mask[sl]
+                off = self.off[layer]
+                a = h_out if off is None else torch.where(off[sl], a, h_out)
         self.pop_stats = [(torch.cat([m for m, _ in o]), torch.cat([v for _, v in o])) for o in out]
 
     @torch.no_grad()
@@ -337,10 +364,12 @@ class SubPopulation:
                 )
             else:
                 z = z + first[sl]
-            a = activation(self.act)(z)
+            out = activation(self.act)(z)
             mask = self.masks[layer]
             if mask is not None:
-                a = a * mask[sl]
+                out = out * mask[sl]
+            off = self.off[layer]
+            a = out if off is None else torch.where(off[sl], a, out)
         w_out = self.W[-1][sl]
         return torch.baddbmm(self.out_b[sl], a.expand(w_out.shape[0], *a.shape[-2:]), w_out)
 

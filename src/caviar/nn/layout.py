@@ -7,7 +7,9 @@ A member is ``Linear(bias=not batch_norm) -> [BatchNorm] -> activation`` per hid
 A sub-population stores all parameters of its P members in one flat buffer ``[P, N]``: first every
 weight matrix (stored ``[in, out]`` so a batched forward is ``x @ W``), then every vector
 (batch-norm gamma and beta, or biases). Hidden widths are padded to the widest member; padded
-entries are zero and stay zero.
+entries are zero and stay zero. A member shallower than the layout keeps its hidden layers in the
+first segments and its output layer in the last; the segments in between stay zero (the layers
+are masked identities, see group.py).
 """
 
 from __future__ import annotations
@@ -115,6 +117,14 @@ class Layout:
         self.out_bias = Segment(offset, (n_classes,))
         self.n_params = offset + n_classes
 
+    def segment_of(self, cfg: MemberConfig, layer: int) -> int:
+        """Weight segment of the member's ``layer``-th linear layer: hidden layers fill the first
+        ``cfg.depth`` segments, the output layer is always the last one (a shallower member's
+        layers in between are masked identities, their entries stay zero)."""
+        if cfg.depth > self.depth:
+            raise ValueError(f"member depth {cfg.depth} exceeds the layout's depth {self.depth}")
+        return layer if layer < cfg.depth else self.depth
+
     def pack(self, cfg: MemberConfig, state: dict[str, torch.Tensor]) -> np.ndarray:
         """A member's torch-layout state dict -> one padded float64 row of the flat buffer."""
         row = np.zeros(self.n_params)
@@ -123,10 +133,10 @@ class Layout:
         bns = [i for kind, i in keys if kind == "bn"]
         for layer, i in enumerate(linears):
             w = state[f"{i}.weight"].detach().double().numpy().T  # [in, out]
-            seg = self.weights[layer]
+            seg = self.weights[self.segment_of(cfg, layer)]
             block = row[seg.offset : seg.offset + seg.size].reshape(seg.shape)
             block[: w.shape[0], : w.shape[1]] = w
-            if layer < self.depth and not self.batch_norm:
+            if layer < cfg.depth and not self.batch_norm:
                 b = state[f"{i}.bias"].detach().double().numpy()
                 row[self.vectors[layer][0].offset :][: b.size] = b
         for layer, i in enumerate(bns):
@@ -154,10 +164,10 @@ class Layout:
         linears = [i for kind, i in keys if kind == "linear"]
         bns = [i for kind, i in keys if kind == "bn"]
         for layer, i in enumerate(linears):
-            seg = self.weights[layer]
+            seg = self.weights[self.segment_of(cfg, layer)]
             w = row[seg.offset : seg.offset + seg.size].view(seg.shape)
             state[f"{i}.weight"] = w[: sizes[layer], : sizes[layer + 1]].T.clone()
-            if layer < self.depth and not self.batch_norm:
+            if layer < cfg.depth and not self.batch_norm:
                 off = self.vectors[layer][0].offset
                 state[f"{i}.bias"] = row[off : off + sizes[layer + 1]].clone()
         for layer, i in enumerate(bns):

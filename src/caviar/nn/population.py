@@ -1,9 +1,11 @@
 """train_population: many configurations trained as a few batched tensor programs.
 
 Members are grouped into sub-populations by what changes the program's shape or control flow:
-depth, mini-batch size, activation, batch norm on/off and the batch-norm inference rule. Inside
-a sub-population members may differ in hidden widths (padded to the widest, padded units stay
-exactly zero) and in every scalar hyperparameter, the optimizer included (members are sorted by
+mini-batch size, activation, batch norm on/off, the batch-norm inference rule, and a width bucket
+(padding a width-16 member to 256 costs more than a second program). Inside a sub-population
+members may differ in depth (a shallower member's extra layers are masked identities) and in
+hidden widths (padded to the widest, padded units stay exactly zero) and in every scalar
+hyperparameter, the optimizer included (members are sorted by
 optimizer so each optimizer updates one contiguous block of rows). All sub-populations advance
 one epoch at a time, then ``on_epoch`` sees every member's report and may stop members; stopped,
 finished and failed (non-finite loss) members are compacted away so they cost nothing more.
@@ -39,13 +41,39 @@ def resolve_device(device: str | torch.device) -> torch.device:
     return dev
 
 
+#: members whose widest layer differs by more than this factor train in separate programs
+#: (padding a narrow member to a wide one costs more than a second program; docs/nn.md)
+WIDTH_BUCKET_RATIO = 4.0
+#: below this width a step is overhead-bound: narrower members count as this wide
+MIN_BUCKET_WIDTH = 16
+
+
+def width_buckets(cfgs: Sequence[MemberConfig], ids: list[int]) -> list[list[int]]:
+    """Split ``ids`` by the width of their widest hidden layer: sorted by width, a bucket takes
+    members up to ``WIDTH_BUCKET_RATIO`` times as wide as its narrowest (or as
+    ``MIN_BUCKET_WIDTH``); measured in docs/nn.md."""
+    order = sorted(ids, key=lambda i: max(cfgs[i].widths, default=0))
+    out: list[list[int]] = []
+    floor = -1.0
+    for i in order:
+        w = max(cfgs[i].widths, default=0)
+        if not out or w > floor * WIDTH_BUCKET_RATIO:
+            out.append([])
+            floor = max(w, MIN_BUCKET_WIDTH)
+        out[-1].append(i)
+    return [sorted(b) for b in out]
+
+
 def group_key(cfg: MemberConfig) -> tuple[Any, ...]:
+    """What forces separate programs: the batch size, activation, batch norm and its inference
+    rule (width buckets split further, see ``width_buckets``). Depth does not: shallower
+    members mask their extra layers."""
     return (
-        cfg.depth,
         cfg.batch_size,
         cfg.activation,
         cfg.batch_norm,
         cfg.bn_stats if cfg.batch_norm else "running",
+        cfg.depth == 0,  # softmax regression has no hidden layer to mask: its own program
     )
 
 
@@ -88,12 +116,13 @@ def make_groups(
     for i, c in enumerate(cfgs):
         buckets.setdefault(group_key(c), []).append(i)
     groups = []
-    for ids in buckets.values():
-        ids = sorted(ids, key=lambda i: optimizer_key(cfgs[i]))  # stable: keeps member order
-        size = max_group_size or len(ids)
-        for a in range(0, len(ids), size):
-            part = ids[a : a + size]
-            groups.append(SubPopulation(part, [cfgs[i] for i in part], data))
+    for key_ids in buckets.values():
+        for ids in width_buckets(cfgs, key_ids):
+            ids = sorted(ids, key=lambda i: optimizer_key(cfgs[i]))  # stable: keeps member order
+            size = max_group_size or len(ids)
+            for a in range(0, len(ids), size):
+                part = ids[a : a + size]
+                groups.append(SubPopulation(part, [cfgs[i] for i in part], data))
     return groups
 
 
