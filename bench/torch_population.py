@@ -138,9 +138,9 @@ def _worker(job: tuple[str, dict[str, Any], int, int | None]) -> float:
     return train_plain(*job)
 
 
-def peer_a(workload: str, cs: list[dict[str, Any]], epochs: int, n_train: int | None
-           ) -> tuple[float, list[float]]:
-    torch.set_num_threads(2)
+def peer_a(workload: str, cs: list[dict[str, Any]], epochs: int, n_train: int | None,
+           threads: int) -> tuple[float, list[float]]:
+    torch.set_num_threads(threads)
     train_plain(workload, cs[0], 1, n_train)  # warm
     t = time.perf_counter()
     accs = [train_plain(workload, c, epochs, n_train) for c in cs]
@@ -156,8 +156,8 @@ def peer_b(pool: Any, workload: str, cs: list[dict[str, Any]], epochs: int,
 
 
 def caviar_run(workload: str, cs: list[dict[str, Any]], P: int, epochs: int,
-               n_train: int | None) -> tuple[float, list[float], int]:
-    torch.set_num_threads(2)
+               n_train: int | None, threads: int) -> tuple[float, list[float], int]:
+    torch.set_num_threads(threads)
     x, y, xv, yv = load(workload, n_train)
     members = [member(workload, c) for c in cs[:P]]
     ct.train_population(members[:2], (x[:256], y[:256]), (xv[:64], yv[:64]), epochs=1)  # warm
@@ -171,8 +171,10 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--workloads", default="bn-mlp,bn-cnn,ln-mlp")
-    ap.add_argument("--peer-trials", type=int, default=16)
+    ap.add_argument("--peer-trials", type=int, default=8)
     ap.add_argument("--sizes", default="8,32,128")
+    ap.add_argument("--threads", type=int, default=1,
+                    help="torch threads for (a) and caviar (2 on a quiet machine)")
     args = ap.parse_args()
     if args.quick:
         sizes, epochs, n_peer = [4], {"bn-mlp": 1, "bn-cnn": 1, "ln-mlp": 1}, 4
@@ -180,35 +182,39 @@ def main() -> None:
     else:
         sizes, n_peer = [int(s) for s in args.sizes.split(",")], args.peer_trials
         epochs = {"bn-mlp": 5, "bn-cnn": 1, "ln-mlp": 3}
-        n_train = {"bn-mlp": None, "bn-cnn": 2000, "ln-mlp": None}
+        n_train = {"bn-mlp": None, "bn-cnn": 1000, "ln-mlp": None}
     lines = [f"bench/torch_population.py{' --quick' if args.quick else ''}: seconds per trial "
-             "(lower is better), 2 torch threads for (a) and caviar, 2 processes x 1 thread "
-             f"for (b); torch {torch.__version__}, float32, CPU"]
+             f"(lower is better), {args.threads} torch thread(s) for (a) and caviar, 2 "
+             f"processes x 1 thread for (b); torch {torch.__version__}, float32, CPU"]
 
     def say(s: str) -> None:
         print(s, flush=True)
         lines.append(s)
 
+    import os
+
     say(lines[0])
+    say(f"load average at start (the 2 cores are shared): {os.getloadavg()[0]:.2f}")
     ctx = mp.get_context("spawn")
     with ctx.Pool(2, initializer=_worker_init) as pool:
         for w in args.workloads.split(","):
             for scenario in ("hp", "hp+shape"):
                 cs = configs(w, scenario, max(sizes))
                 peer = cs[:n_peer]
-                ta, acc_a = peer_a(w, peer, epochs[w], n_train[w])
+                ta, acc_a = peer_a(w, peer, epochs[w], n_train[w], args.threads)
                 tb, acc_b = peer_b(pool, w, peer, epochs[w], n_train[w])
                 best_name, best = ("(a) 1 process", ta) if ta <= tb else ("(b) 2 processes", tb)
                 say(f"{w} [{scenario}], {epochs[w]} epoch(s), {n_peer} peer trials: "
                     f"(a) {ta:.3f} s/trial, (b) {tb:.3f} s/trial, mean val acc "
                     f"{np.mean(acc_a):.4f} (a), {np.mean(acc_b):.4f} (b)")
                 for P in sizes:
-                    tc, acc_c, n_groups = caviar_run(w, cs, P, epochs[w], n_train[w])
+                    tc, acc_c, n_groups = caviar_run(w, cs, P, epochs[w], n_train[w], args.threads)
                     k = min(P, n_peer)
                     say(f"  caviar.torch P={P:<3d} {tc:.4f} s/trial = {best / tc:5.2f}x vs "
                         f"{best_name}; {n_groups} program(s); mean val acc "
                         f"{np.mean(acc_c[:k]):.4f} vs peer {np.mean(acc_a[:k]):.4f} "
                         f"(same {k} configs)")
+    say(f"load average at end: {os.getloadavg()[0]:.2f}")
     if not args.quick:
         (HERE / "results" / "torch_population.txt").write_text("\n".join(lines) + "\n")
 
