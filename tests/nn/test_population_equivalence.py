@@ -252,3 +252,56 @@ def test_masked_layers_stay_exactly_zero(small_digits):
          "1.num_batches_tracked", "3.weight", "3.bias"]
     )
     assert sd["3.weight"].shape == (10, 8)
+
+
+@pytest.mark.parametrize("batch_norm", [True, False])
+def test_mixed_batch_sizes_and_depths_share_one_program(
+    small_digits, reference, state_diff, batch_norm
+):
+    """Batch sizes 32, 64, 128 and 256 (400 rows: partial last batches of 16 and 144) and
+    depths 1..3 in one program: every member equals the same config trained alone, batch
+    norm statistics over its own full batch included."""
+    base = {"epochs": 3, "batch_norm": batch_norm}
+    cfgs = [
+        {**base, "batch_size": 128, "depth": 1, "hidden": 9, "seed": 0, "lr": 0.01},
+        {**base, "batch_size": 32, "depth": 3, "hidden": 12, "seed": 1, "optimizer": "sgd",
+         "lr": 0.05},
+        {**base, "batch_size": 64, "widths": [7, 13], "seed": 2, "weight_decay": 1e-2,
+         "lr": 3e-3, "lr_decay": "inverse", "decay_rate": 0.5},
+        {**base, "batch_size": 32, "depth": 1, "hidden": 16, "seed": 3, "optimizer": "momentum",
+         "lr": 0.05},
+        {**base, "batch_size": 128, "depth": 3, "hidden": 5, "seed": 4, "optimizer": "rmsprop",
+         "lr": 2e-3},
+        {**base, "batch_size": 256, "depth": 2, "hidden": 10, "seed": 5, "lr": 1e-2,
+         "epochs": 2},
+    ]
+    result = train_population(cfgs, small_digits, dtype=torch.float64)
+    assert len(result.groups) == 1
+    for cfg, member in zip(cfgs, result.members, strict=True):
+        model, history = reference(cfg, small_digits)
+        assert member.epochs_trained == cfg["epochs"]
+        assert state_diff(member.state_dict(), model.state_dict()) < TOL, cfg
+        for mine, ref in zip(member.history, history, strict=True):
+            assert abs(mine.train_loss - ref[0]) < TOL
+            assert abs(mine.val_loss - ref[1]) < TOL
+            assert mine.val_accuracy == pytest.approx(ref[2], abs=1e-12)
+
+
+def test_batch_chains_and_one_example_batches(small_digits, reference, state_diff):
+    """Batch sizes that are not multiples of each other train in separate programs (4, 8, 40
+    form a chain; 6 and 64 do not join it); with batch norm a last mini-batch of one example is
+    dropped per member (397 rows: batch 4 leaves one, 8 and 40 do not)."""
+    cfgs = [
+        {"batch_size": 40, "hidden": 8, "epochs": 2, "seed": 0},
+        {"batch_size": 64, "hidden": 8, "epochs": 2, "seed": 1},
+        {"batch_size": 8, "hidden": 8, "epochs": 1, "seed": 2, "lr": 1e-3},
+        {"batch_size": 6, "hidden": 8, "epochs": 1, "seed": 3, "lr": 1e-3},
+        {"batch_size": 4, "hidden": 8, "epochs": 1, "seed": 4, "lr": 1e-3},
+    ]
+    d = small_digits
+    data = type(d)(d.X_train[:397], d.y_train[:397], d.X_val, d.y_val, d.n_classes, "d397")
+    result = train_population(cfgs, data, dtype=torch.float64)
+    assert sorted(map(sorted, result.groups)) == [[0, 2, 4], [1], [3]]  # 4 | 8 | 40; 64; 6
+    for cfg, member in zip(cfgs, result.members, strict=True):
+        model, _ = reference(cfg, data)
+        assert state_diff(member.state_dict(), model.state_dict()) < TOL, cfg

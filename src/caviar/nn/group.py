@@ -45,6 +45,34 @@ def batch_bounds(n: int, batch_size: int, batch_norm: bool) -> list[tuple[int, i
     return bounds
 
 
+@dataclass
+class RowViews:
+    """Views of a contiguous run of member rows: what one batch-size class trains with."""
+
+    W: list[Tensor]
+    gW: list[Tensor]
+    V: list[tuple[Tensor, Tensor | None]]
+    gV: list[tuple[Tensor, Tensor | None]]
+    out_b: Tensor
+    g_out_b: Tensor
+    bn_eps: Tensor
+    bn_weight: Tensor
+    masks: list[Tensor | None]
+    off: list[Tensor | None]
+    running: list[tuple[Tensor, Tensor]]
+
+
+def _runs(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Merge touching [start, stop) row ranges (given in ascending order)."""
+    out: list[tuple[int, int]] = []
+    for lo, hi in ranges:
+        if out and out[-1][1] == lo:
+            out[-1] = (out[-1][0], hi)
+        else:
+            out.append((lo, hi))
+    return out
+
+
 def _col(values: list[float], dtype: torch.dtype, device: torch.device, dims: int) -> Tensor:
     t = torch.tensor(np.asarray(values, dtype=np.float64), dtype=dtype, device=device)
     return t.view(-1, *([1] * (dims - 1)))
@@ -62,7 +90,12 @@ class SubPopulation:
         self.depth = max(c.depth for c in cfgs)
         self.population_stats = c0.bn_stats == "population"
         n_train = data.X_train.shape[0]
-        self.batch_size = min(c0.batch_size, n_train)
+        # batch sizes: ascending, each a multiple of the smallest (the planner forms such chains)
+        self.batches = [min(c.batch_size, n_train) for c in cfgs]
+        if self.batches != sorted(self.batches) or any(
+            b % self.batches[0] for b in self.batches
+        ):
+            raise ValueError(f"batch sizes must ascend in multiples of the first: {self.batches}")
         if all(c.depth == self.depth for c in cfgs):
             widths = tuple(max(c.widths[layer] for c in cfgs) for layer in range(self.depth))
         else:  # mixed depths: masked identity layers need every hidden layer equally wide
@@ -88,7 +121,7 @@ class SubPopulation:
         self.pop_stats: list[tuple[Tensor, Tensor]] | None = None
         self.ids, self.cfgs = list(ids), list(cfgs)
         self.rngs = [order_rng(c.seed) for c in cfgs]
-        self.steps = 0
+        self.member_steps = np.zeros(len(cfgs), dtype=np.int64)  # optimizer steps taken
         self.ws = Workspace(self.dtype, self.device)
         self._refresh()
 
@@ -98,6 +131,13 @@ class SubPopulation:
         self.ws.clear()
         self.bn_weight = _col([1.0 - c.bn_beta for c in cfgs], dt, dev, 2)  # lerp weight
         self.bn_eps = _col([c.bn_eps for c in cfgs], dt, dev, 3)
+        # classes: rows [start, stop) sharing one batch size (members sorted by batch size)
+        self.classes: list[tuple[int, int, int]] = []
+        for row, b in enumerate(min(c.batch_size, self.data.X_train.shape[0]) for c in cfgs):
+            if self.classes and self.classes[-1][2] == b:
+                self.classes[-1] = (self.classes[-1][0], row + 1, b)
+            else:
+                self.classes.append((row, row + 1, b))
         self.masks: list[Tensor | None] = []
         # off[layer]: [P, 1, 1] True for members shallower than layer + 1 (identity there)
         self.off: list[Tensor | None] = []
@@ -160,6 +200,7 @@ class SubPopulation:
             for i in range(len(self.segments))
         ]
         self.opt.bind(self.opt_segments)
+        self._row_views: dict[tuple[int, int], RowViews] = {}
 
     def _compact(self, buf: Tensor, rows: Tensor) -> Tensor:
         return torch.cat(
@@ -185,6 +226,7 @@ class SubPopulation:
         w, m, v = (self._compact(b, rows) for b in (self.w, self.opt.m, self.opt.s))
         self.w, self.g = w, torch.zeros_like(w)
         self.ids = [self.ids[r] for r in local_rows]
+        self.member_steps = self.member_steps[local_rows]
         self.cfgs = [self.cfgs[r] for r in local_rows]
         self.rngs = [self.rngs[r] for r in local_rows]
         self.opt.keep(m, v, self.cfgs)
@@ -199,77 +241,135 @@ class SubPopulation:
         """Member at local ``row`` as a torch-layout state dict (CPU tensors)."""
         stats = self.pop_stats if self.population_stats and self.pop_stats else self.running
         return self.layout.unpack(
-            self.cfgs[row], self.member_row(row), [(m[row], v[row]) for m, v in stats], self.steps
+            self.cfgs[row],
+            self.member_row(row),
+            [(m[row], v[row]) for m, v in stats],
+            int(self.member_steps[row]),
         )
 
     # ---------------------------------------------------------------- training
+    def schedule(self) -> list[list[tuple[int, int, int]]]:
+        """One epoch's ticks: per tick, the (class, start, stop) mini-batches that end in it.
+
+        A tick is ``b0`` rows of the data, ``b0`` the smallest batch size; a member with a batch
+        ``k`` times larger steps on every ``k``-th tick, on its whole batch (so batch norm sees
+        the statistics of its own batch, exactly as trained alone)."""
+        n = self.data.X_train.shape[0]
+        b0 = self.classes[0][2]
+        ticks: dict[int, list[tuple[int, int, int]]] = {}
+        for ci, (_, _, b) in enumerate(self.classes):
+            for a, e in batch_bounds(n, b, self.bn):
+                ticks.setdefault(-(-e // b0) - 1, []).append((ci, a, e))
+        return [ticks[t] for t in sorted(ticks)]
+
     def train_epoch(self, epoch: int) -> Tensor:
         """One epoch for every member, each in its own batch order; returns mean train loss [P]."""
         x_all, y_all = self.data.X_train, self.data.y_train
-        n = x_all.shape[0]
-        perms = torch.from_numpy(np.stack([rng.permutation(n) for rng in self.rngs]))
-        perms = perms.to(self.device)
-        bounds = batch_bounds(n, self.batch_size, self.bn)
-        neg_step, inv_neg_step, inv_bc2 = self.opt.epoch_tables(epoch, len(bounds))
-        loss_sum = torch.zeros(len(self.ids), dtype=self.dtype, device=self.device)
-        p, d = len(self.ids), x_all.shape[1]
-        for i, (a, b) in enumerate(bounds):
+        n, p, d = x_all.shape[0], len(self.ids), x_all.shape[1]
+        perms = np.stack([rng.permutation(n) for rng in self.rngs])
+        ticks = self.schedule()
+        active = np.zeros((len(ticks), p), dtype=np.int64)
+        rows_seen = np.zeros(p)
+        flat, offsets = [], [0]
+        for t, batches in enumerate(ticks):
+            for ci, a, e in batches:
+                s0, s1, _ = self.classes[ci]
+                active[t, s0:s1] = 1
+                rows_seen[s0:s1] += e - a
+                flat.append(perms[s0:s1, a:e].reshape(-1))
+            offsets.append(offsets[-1] + sum(len(f) for f in flat[len(flat) - len(batches) :]))
+        idx_all = torch.from_numpy(np.concatenate(flat)).to(self.device)
+        steps = self.member_steps[None, :] + np.cumsum(active, axis=0)
+        neg_step, inv_neg_step, inv_bc2 = self.opt.epoch_tables(epoch, steps)
+        self.member_steps = steps[-1].copy()
+        loss_sum = torch.zeros(p, dtype=self.dtype, device=self.device)
+        for t, batches in enumerate(ticks):
             with record_function("caviar.gather"):
-                idx = perms[:, a:b].reshape(-1)
-                x = torch.index_select(x_all, 0, idx, out=self.ws.get("x", (p * (b - a), d)))
-                x = x.view(p, b - a, d)
-                y = y_all.index_select(0, idx).view(p, b - a)
-            loss = self._forward_backward(x, y)
-            loss_sum.add_(loss, alpha=b - a)
+                idx = idx_all[offsets[t] : offsets[t + 1]]
+                x_t = torch.index_select(x_all, 0, idx, out=self.ws.get("x", (len(idx), d)))
+                y_t = y_all.index_select(0, idx)
+            off = 0
+            for ci, a, e in batches:
+                s0, s1, _ = self.classes[ci]
+                cnt = (s1 - s0) * (e - a)
+                x = x_t[off : off + cnt].view(s1 - s0, e - a, d)
+                y = y_t[off : off + cnt].view(s1 - s0, e - a)
+                off += cnt
+                loss = self._forward_backward(x, y, slice(s0, s1))
+                loss_sum[s0:s1].add_(loss, alpha=e - a)
             with record_function("caviar.optimizer"):
-                self.opt.step(neg_step[i], inv_neg_step[i], inv_bc2[i])
-            self.steps += 1
-        return loss_sum / (bounds[-1][1])
+                for lo, hi in _runs([self.classes[ci][:2] for ci, _, _ in batches]):
+                    self.opt.step(neg_step[t], inv_neg_step[t], inv_bc2[t], (lo, hi))
+        return loss_sum / torch.from_numpy(rows_seen).to(self.dtype).to(self.device)
 
     @torch.no_grad()
-    def _forward_backward(self, x: Tensor, y: Tensor) -> Tensor:
-        """Forward ``x`` [P, B, D], write every gradient into ``self.g``; returns loss [P].
+    def _forward_backward(self, x: Tensor, y: Tensor, rows: slice) -> Tensor:
+        """Forward ``x`` [p, B, D] of the members in ``rows``, write their gradients into
+        ``self.g``; returns their loss [p].
 
         Intermediates live in the workspace (no allocation of batch-sized tensors per step).
         """
+        v = self._rows(rows)
         with record_function("caviar.forward"):
-            acts, caches = self._forward(x)
+            acts, caches = self._forward(x, v)
         with record_function("caviar.loss_and_backward"):
-            return self._backward(acts, caches, y)
+            return self._backward(acts, caches, y, v)
 
-    def _forward(self, x: Tensor) -> tuple[list[Tensor], list[BNCache]]:
+    def _rows(self, rows: slice) -> RowViews:
+        key = (rows.start, rows.stop)
+        got = self._row_views.get(key)
+        if got is None:
+            got = RowViews(
+                [w[rows] for w in self.W],
+                [g[rows] for g in self.gW],
+                [(f[rows], sc[rows] if sc is not None else None) for f, sc in self.V],
+                [(f[rows], sc[rows] if sc is not None else None) for f, sc in self.gV],
+                self.out_b[rows],
+                self.g_out_b[rows],
+                self.bn_eps[rows],
+                self.bn_weight[rows],
+                [m[rows] if m is not None else None for m in self.masks],
+                [o[rows] if o is not None else None for o in self.off],
+                [(m[rows], var[rows]) for m, var in self.running],
+            )
+            self._row_views[key] = got
+        return got
+
+    def _forward(self, x: Tensor, v: RowViews) -> tuple[list[Tensor], list[BNCache]]:
         ws = self.ws
         p, batch = x.shape[0], x.shape[1]
         acts, caches = [x], []
         a = x
         for layer in range(self.depth):
             h = self.layout.sizes[layer + 1]
-            z = torch.bmm(a, self.W[layer], out=ws.get(("z", layer), (p, batch, h)))
-            first, second = self.V[layer]
+            z = torch.bmm(a, v.W[layer], out=ws.get(("z", layer), (p, batch, h)))
+            first, second = v.V[layer]
             if self.bn:
                 assert second is not None
-                z, cache = batch_norm_train(z, first, second, self.bn_eps, ws=ws, key=layer)
-                self._update_running(layer, cache, batch)
+                z, cache = batch_norm_train(z, first, second, v.bn_eps, ws=ws, key=layer)
+                self._update_running(v, layer, cache, batch)
                 caches.append(cache)
             else:
                 z = z.add_(first)
             out = activation_(self.act, z)
-            mask = self.masks[layer]
+            mask = v.masks[layer]
             if mask is not None:
                 out = out.mul_(mask)
-            off = self.off[layer]
+            off = v.off[layer]
             if off is not None:  # shallower members: this layer is the identity
                 out = torch.where(off, a, out, out=ws.get(("a", layer), out.shape))
             a = out
             acts.append(a)
         return acts, caches
 
-    def _backward(self, acts: list[Tensor], caches: list[BNCache], y: Tensor) -> Tensor:
+    def _backward(
+        self, acts: list[Tensor], caches: list[BNCache], y: Tensor, v: RowViews
+    ) -> Tensor:
         ws = self.ws
         a = acts[-1]
         p, batch = a.shape[0], a.shape[1]
         k = self.layout.sizes[-1]
-        logits = torch.baddbmm(self.out_b, a, self.W[-1], out=ws.get("logits", (p, batch, k)))
+        logits = torch.baddbmm(v.out_b, a, v.W[-1], out=ws.get("logits", (p, batch, k)))
         shifted = logits.sub_(logits.amax(dim=-1, keepdim=True))
         picked = shifted.gather(-1, y.unsqueeze(-1))
         e = shifted.exp_()
@@ -277,27 +377,27 @@ class SubPopulation:
         loss = (total.log() - picked).mean(dim=(1, 2))
         grad = e.div_(total * batch)
         grad.scatter_add_(-1, y.unsqueeze(-1), torch.full_like(picked, -1.0 / batch))
-        torch.bmm(acts[-1].transpose(1, 2), grad, out=self.gW[-1])
-        torch.sum(grad, dim=1, keepdim=True, out=self.g_out_b)
+        torch.bmm(acts[-1].transpose(1, 2), grad, out=v.gW[-1])
+        torch.sum(grad, dim=1, keepdim=True, out=v.g_out_b)
         upstream = grad  # gradient wrt the pre-activation of the layer above
-        w_next = self.W[-1]
+        w_next = v.W[-1]
         da_above: Tensor | None = None  # gradient wrt the output of the layer above
         for layer in reversed(range(self.depth)):
             h = self.layout.sizes[layer + 1]
             da = torch.bmm(
                 upstream, w_next.transpose(1, 2), out=ws.get(("da", layer), (p, batch, h))
             )
-            off_above = self.off[layer + 1] if layer + 1 < self.depth else None
+            off_above = v.off[layer + 1] if layer + 1 < self.depth else None
             if off_above is not None:  # the layer above is an identity for some members
                 assert da_above is not None
                 da = torch.where(off_above, da_above, da, out=da)
             da_above = da
             dz = activation_grad(self.act, acts[layer + 1], da, ws.get("dz", (p, batch, h)))
-            off = self.off[layer]
+            off = v.off[layer]
             if off is not None:  # identity here: no gradient for this layer's parameters
                 dz = dz.masked_fill_(off, 0.0)
-            first, _ = self.V[layer]
-            g_first, g_second = self.gV[layer]
+            first, _ = v.V[layer]
+            g_first, g_second = v.gV[layer]
             if self.bn:
                 assert g_second is not None
                 dz, g_gamma, g_beta = batch_norm_backward(
@@ -307,16 +407,16 @@ class SubPopulation:
                 g_second.copy_(g_beta)
             else:
                 torch.sum(dz, dim=1, keepdim=True, out=g_first)
-            torch.bmm(acts[layer].transpose(1, 2), dz, out=self.gW[layer])
-            upstream, w_next = dz, self.W[layer]
+            torch.bmm(acts[layer].transpose(1, 2), dz, out=v.gW[layer])
+            upstream, w_next = dz, v.W[layer]
         return loss
 
-    def _update_running(self, layer: int, cache: BNCache, batch: int) -> None:
+    def _update_running(self, v: RowViews, layer: int, cache: BNCache, batch: int) -> None:
         """``v = bn_beta * v + (1 - bn_beta) * x`` as ``v.lerp_(x, 1 - bn_beta)``; the variance
         averaged is the unbiased one (see batchnorm.py)."""
-        mean, var = self.running[layer]
-        mean.lerp_(cache.mean.squeeze(1), self.bn_weight)
-        var.lerp_(cache.var.squeeze(1) * (batch / (batch - 1)), self.bn_weight)
+        mean, var = v.running[layer]
+        mean.lerp_(cache.mean.squeeze(1), v.bn_weight)
+        var.lerp_(cache.var.squeeze(1) * (batch / (batch - 1)), v.bn_weight)
 
     # ---------------------------------------------------------------- evaluation
     def _chunks(self, n_rows: int) -> list[slice]:

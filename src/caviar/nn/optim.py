@@ -78,7 +78,6 @@ class PopulationOptimizer:
         self.m = torch.zeros(size, dtype=dtype, device=device)
         self.s = torch.zeros(size, dtype=dtype, device=device)
         self.scratch = torch.empty(size, dtype=dtype, device=device)
-        self.t = 0
         self._refresh()
 
     def _column(self, values: Sequence[float]) -> Tensor:
@@ -109,10 +108,12 @@ class PopulationOptimizer:
         self.scratch = torch.empty_like(m)
         self._refresh()
 
-    def epoch_tables(self, epoch: int, n_steps: int) -> tuple[Tensor, Tensor, Tensor]:
-        """Per step of ``epoch``, ``[steps, P, 1]`` tables: the signed step ``-lr_t / (1 -
-        beta1^t)``, its reciprocal, and ``1 / (1 - beta2^t)`` (bias corrections: Adam only)."""
-        steps = self.t + 1 + np.arange(n_steps, dtype=np.float64)[:, None]  # [S, 1]
+    def epoch_tables(self, epoch: int, steps: np.ndarray) -> tuple[Tensor, Tensor, Tensor]:
+        """Per tick of ``epoch``, ``[ticks, P, 1]`` tables: the signed step ``-lr_t / (1 -
+        beta1^t)``, its reciprocal, and ``1 / (1 - beta2^t)`` (bias corrections: Adam only).
+        ``steps`` ``[ticks, P]`` holds each member's 1-based step number t at the ticks where it
+        steps (entries of the other ticks are never read)."""
+        steps = np.maximum(steps.astype(np.float64), 1.0)
         lr = np.array([c.lr_at(epoch) for c in self.cfgs])[None, :]
         adam = np.array([c.optimizer == "adam" for c in self.cfgs])[None, :]
         b1 = np.array([c.beta1 for c in self.cfgs])[None, :]
@@ -129,10 +130,22 @@ class PopulationOptimizer:
     def bind(self, segments: Sequence[tuple[Tensor, Tensor, Tensor, Tensor, Tensor, bool]]) -> None:
         """Slice (w, g, m, s, scratch, decays) ``[P, k]`` segment views into per-optimizer-block
         lists once, so a step makes a few ``torch._foreach_*`` calls per block."""
-        self.bound: list[BoundBlock] = []
+        self.segments = list(segments)
+        self._bound: dict[tuple[int, int], list[BoundBlock]] = {}
+
+    def bound_rows(self, start: int, stop: int) -> list[BoundBlock]:
+        """The optimizer blocks clipped to rows [start, stop), bound once per range."""
+        got = self._bound.get((start, stop))
+        if got is not None:
+            return got
+        segments = self.segments
+        bound: list[BoundBlock] = []
         for b in self.blocks:
-            r = slice(b.start, b.stop)
-            self.bound.append(
+            lo, hi = max(b.start, start), min(b.stop, stop)
+            if lo >= hi:
+                continue
+            r = slice(lo, hi)
+            bound.append(
                 BoundBlock(
                     b,
                     r,
@@ -144,15 +157,19 @@ class PopulationOptimizer:
                     [(seg[0][r], seg[1][r]) for seg in segments if seg[5]],
                 )
             )
+        self._bound[(start, stop)] = bound
+        return bound
 
     @torch.no_grad()
-    def step(self, neg_step: Tensor, inv_neg_step: Tensor, inv_bc2: Tensor) -> None:
-        """One update of every member; the arguments are this step's ``[P, 1]`` rows of
-        :meth:`epoch_tables`. Adam is written ``w += m / ((sqrt(s_hat) + eps) / step)``: the signed
-        step folded into the denominator, all in place in preallocated scratch."""
-        self.t += 1
+    def step(
+        self, neg_step: Tensor, inv_neg_step: Tensor, inv_bc2: Tensor, rows: tuple[int, int]
+    ) -> None:
+        """One update of the members in rows [start, stop); the arguments are this tick's
+        ``[P, 1]`` rows of :meth:`epoch_tables`. Adam is written
+        ``w += m / ((sqrt(s_hat) + eps) / step)``: the signed step folded into the denominator,
+        all in place in preallocated scratch."""
         fe = torch
-        for bb in self.bound:
+        for bb in self.bound_rows(*rows):
             b, r, w, g, m, s, t, decay = bb.block, bb.rows, bb.w, bb.g, bb.m, bb.s, bb.t, bb.decay
             n = len(w)
             if decay and self.wd is not None:

@@ -1,14 +1,14 @@
 """train_population: many configurations trained as a few batched tensor programs.
 
-Members are grouped into sub-populations by what changes the program's shape or control flow:
-mini-batch size, activation, batch norm on/off, the batch-norm inference rule, and a width bucket
-(padding a width-16 member to 256 costs more than a second program). Inside a sub-population
-members may differ in depth (a shallower member's extra layers are masked identities) and in
-hidden widths (padded to the widest, padded units stay exactly zero) and in every scalar
-hyperparameter, the optimizer included (members are sorted by
-optimizer so each optimizer updates one contiguous block of rows). All sub-populations advance
-one epoch at a time, then ``on_epoch`` sees every member's report and may stop members; stopped,
-finished and failed (non-finite loss) members are compacted away so they cost nothing more.
+Members are grouped into sub-populations by what changes the program's control flow:
+activation, batch norm on/off, the batch-norm inference rule, a chain of batch sizes that are
+multiples of each other, and a width bucket (padding a width-16 member to 256 costs more than a
+second program). Inside a sub-population members may differ in batch size (a member with a batch
+k times the smallest steps on every k-th tick), in depth (a shallower member's extra layers are
+masked identities), in hidden widths (padded to the widest, padded units stay exactly zero) and
+in every scalar hyperparameter, the optimizer included (members are sorted by batch size, then
+optimizer, so each optimizer updates contiguous rows). All sub-populations advance one epoch
+at a time, then ``on_epoch`` sees every member's report and may stop members; stopped, and failed (non-finite loss) members are compacted away so they cost nothing more.
 """
 
 from __future__ import annotations
@@ -64,12 +64,29 @@ def width_buckets(cfgs: Sequence[MemberConfig], ids: list[int]) -> list[list[int
     return [sorted(b) for b in out]
 
 
+def batch_chains(batches: dict[int, int], ids: list[int]) -> list[list[int]]:
+    """Split ``ids`` into chains of batch sizes where each size is a multiple of the smaller
+    ones (32, 64, 128, 256 form one chain; 32 and 48 do not): one program steps every member
+    on ticks of the smallest batch, so larger batches must be whole numbers of ticks."""
+    chains: list[tuple[list[int], list[int]]] = []  # (sizes, ids)
+    for i in sorted(ids, key=lambda i: batches[i]):
+        b = batches[i]
+        for sizes, members in chains:
+            if b % sizes[-1] == 0 and all(b % s == 0 for s in sizes):
+                if sizes[-1] != b:
+                    sizes.append(b)
+                members.append(i)
+                break
+        else:
+            chains.append(([b], [i]))
+    return [members for _, members in chains]
+
+
 def group_key(cfg: MemberConfig) -> tuple[Any, ...]:
-    """What forces separate programs: the batch size, activation, batch norm and its inference
-    rule (width buckets split further, see ``width_buckets``). Depth does not: shallower
-    members mask their extra layers."""
+    """What forces separate programs: activation, batch norm and its inference rule (batch-size
+    chains and width buckets split further, see ``batch_chains`` and ``width_buckets``). Depth
+    does not (shallower members mask their extra layers), nor do batch sizes of one chain."""
     return (
-        cfg.batch_size,
         cfg.activation,
         cfg.batch_norm,
         cfg.bn_stats if cfg.batch_norm else "running",
@@ -115,10 +132,14 @@ def make_groups(
     buckets: dict[tuple[Any, ...], list[int]] = {}
     for i, c in enumerate(cfgs):
         buckets.setdefault(group_key(c), []).append(i)
+    n = data.X_train.shape[0]
+    batches = {i: min(c.batch_size, n) for i, c in enumerate(cfgs)}
     groups = []
     for key_ids in buckets.values():
-        for ids in width_buckets(cfgs, key_ids):
-            ids = sorted(ids, key=lambda i: optimizer_key(cfgs[i]))  # stable: keeps member order
+        parts = [w for chain in batch_chains(batches, key_ids) for w in width_buckets(cfgs, chain)]
+        for ids in parts:
+            # stable sort by batch size, then optimizer: contiguous batch classes and blocks
+            ids = sorted(ids, key=lambda i: (batches[i], optimizer_key(cfgs[i])))
             size = max_group_size or len(ids)
             for a in range(0, len(ids), size):
                 part = ids[a : a + size]
