@@ -481,9 +481,11 @@ class Study:
         decision = self.pruner.decide_trial(trial.number, curve,
                                             self.curves.others(trial.id),
                                             self.direction != MAXIMIZE)
-        if decision.prune and decision.reason:
-            trial.system_attrs["pruned_because"] = str(decision.reason)
-        return decision.prune
+        prune = bool(getattr(decision, "prune", decision))  # a Decision, or a plain bool
+        reason = getattr(decision, "reason", None)
+        if prune and reason:
+            trial.system_attrs["pruned_because"] = str(reason)
+        return prune
 
     # ------------------------------------------------------------------ reading
     @property

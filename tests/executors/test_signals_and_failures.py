@@ -34,7 +34,7 @@ main(sys.argv[1:])
 
 
 def cli(args: list[str], **kw: object) -> subprocess.Popen[str]:
-    from conftest import python_env
+    from tests.conftest import python_env
 
     return subprocess.Popen([sys.executable, "-c", CLI, *args], env=python_env(), text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kw)  # type: ignore[call-overload]
@@ -99,7 +99,7 @@ def test_sigterm_stops_workers_releases_trials_and_exits_143(target, tmp_path, s
 
 
 def _env() -> dict[str, str]:
-    from conftest import python_env
+    from tests.conftest import python_env
 
     return python_env()
 

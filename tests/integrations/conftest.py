@@ -17,8 +17,8 @@ class PruneAfter:
     def __init__(self, steps: int = 1) -> None:
         self.steps = steps
 
-    def decide(self, trial: Any, study: Any) -> bool:
-        return len(trial.reports) >= self.steps
+    def decide_trial(self, number: int, curve: Any, others: Any, minimize: bool) -> bool:
+        return len(curve) >= self.steps
 
 
 @pytest.fixture

@@ -83,10 +83,10 @@ def test_bad_input_is_a_clear_message_exit_2(tmp_path: Path, capsys: Any) -> Non
         (["report", "failed", "--storage", u, "-o", out], "all 3 trials failed"),
         (["plot", "failed", "history", "--storage", u, "-o", out], "diverged"),
         (["report", "s", "--storage", "sqlite:///" + str(tmp_path / "nope.db"), "-o", out],
-         "does not exist"),
+         "no database at"),
         (["report", "missing", "--storage", u, "-o", out], "does not exist"),
         (["plot", "empty", "history", "--storage", u, "-o", "x.jpg"], ".png or .html"),
-        (["dashboard", "--storage", "sqlite:///" + str(tmp_path / "nope.db")], "does not exist"),
+        (["dashboard", "--storage", "sqlite:///" + str(tmp_path / "nope.db")], "no database at"),
     ]
     for args, words in cases:
         with pytest.raises(SystemExit) as e:

@@ -13,12 +13,14 @@ import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from rich.markup import escape
+
 from caviar.errors import SpaceError, TrialPruned, UsageError
 from caviar.executors.worker import WorkerSession
 from caviar.panda import control
 from caviar.panda.control import Change, ControlError
 from caviar.panda.controller import Controller, StopRequested
-from caviar.panda.view import LiveView, escape
+from caviar.panda.view import LiveView
 from caviar.trial_record import COMPLETE, FAIL, PRUNED, RUNNING, FrozenTrial, TrialUpdate
 
 if TYPE_CHECKING:

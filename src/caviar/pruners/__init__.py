@@ -1,8 +1,9 @@
 """WHEN to stop: median stopping, successive halving (synchronous), ASHA, Hyperband.
 
-Pruners are pure: ``decide(trial, study)`` (what ``trial.should_prune()`` asks) and
-``decide_values(curves, direction=...)`` (population members) return ``Decision`` data and write
-nothing. Select one with ``create_study(..., pruner='median')`` or an instance, or
+Pruners are pure: ``decide_trial(number, curve, others, minimize)`` (what
+``trial.should_prune()`` asks, with the curves the study's ``CurveBook`` hands over) and
+``decide_values(curves, direction=...)`` (population members) return ``Decision`` data, read no
+storage and write nothing. Select one with ``create_study(..., pruner='median')`` or an instance, or
 ``caviar tune --pruner asha``.
 """
 
@@ -37,7 +38,7 @@ def make_pruner(spec: str | Pruner | dict[str, Any] | None, **options: Any) -> P
         name = spec
     cls = PRUNERS.get(name) if isinstance(name, str) else None
     if cls is None:
-        if hasattr(spec, "decide"):  # any object with decide(trial, study) works
+        if hasattr(spec, "decide_trial"):  # any object with decide_trial(...) works
             return spec  # type: ignore[return-value]
         raise UsageError(f"pruner: must be one of {sorted(PRUNERS)} or 'none', got {spec!r}; "
                          "e.g. pruner='median'")

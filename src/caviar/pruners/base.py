@@ -38,7 +38,7 @@ class Decision:
     def prune(self) -> bool:
         return self.action == "prune"
 
-    def __bool__(self) -> bool:  # ``if pruner.decide(...)`` reads as "should prune"
+    def __bool__(self) -> bool:  # ``if pruner.decide_trial(...)`` reads as "should prune"
         return self.prune
 
 
