@@ -143,18 +143,20 @@ def main() -> None:
         import psycopg
 
         schema = f"drill_{os.getpid()}"
-        with psycopg.connect(a.postgres.replace("postgresql://", "postgresql://", 1),
-                             autocommit=True) as c:
+        with psycopg.connect(a.postgres, autocommit=True) as c:
             c.execute(f"CREATE SCHEMA {schema}")
-        url = a.postgres + f"?options=-csearch_path%3D{schema}"
+        url = a.postgres + f"?options=-csearch_path%3D{schema}&application_name={schema}"
 
         def terminate(_: subprocess.Popen[str]) -> None:
             def loop() -> None:
+                cut = 0
                 for _ in range(5):
                     with psycopg.connect(a.postgres, autocommit=True) as c:
-                        c.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                                  "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+                        cut += len(c.execute("SELECT pg_terminate_backend(pid) FROM "
+                                             "pg_stat_activity WHERE application_name = %s",
+                                             (schema,)).fetchall())
                     time.sleep(0.7)
+                print(f"  (the drill cut {cut} connections of the run)", flush=True)
             threading.Thread(target=loop, daemon=True).start()
             time.sleep(4)
 
