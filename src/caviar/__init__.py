@@ -5,6 +5,8 @@ population at once. The public API is re-exported here; ``caviar.nn`` (PyTorch) 
 only on demand.
 """
 
+from typing import TYPE_CHECKING
+
 from caviar.errors import (
     CaviarError,
     ObjectiveLoadError,
@@ -18,12 +20,42 @@ from caviar.errors import (
     TrialStateError,
     UsageError,
 )
-from caviar.samplers import GridSampler, RandomSampler, Sampler, SobolSampler
-from caviar.space import Choice, Float, Int, Space
-from caviar.storage import MemoryStorage, Storage, get_storage
-from caviar.study import Study, create_study, load_study
-from caviar.trial import Trial
 from caviar.trial_record import COMPLETE, FAIL, PRUNED, RUNNING, FrozenTrial
+
+if TYPE_CHECKING:  # what type checkers see; at run time each is imported on first use
+    from caviar.samplers import GridSampler, RandomSampler, Sampler, SobolSampler
+    from caviar.space import Choice, Float, Int, Space
+    from caviar.storage import MemoryStorage, Storage, get_storage
+    from caviar.study import Study, create_study, load_study
+    from caviar.trial import Trial
+
+#: the rest of the public API, imported on first use: `caviar --help` stays light (no numpy)
+_LAZY = {
+    "GridSampler": "caviar.samplers", "RandomSampler": "caviar.samplers",
+    "Sampler": "caviar.samplers", "SobolSampler": "caviar.samplers",
+    "Choice": "caviar.space", "Float": "caviar.space", "Int": "caviar.space",
+    "Space": "caviar.space",
+    "MemoryStorage": "caviar.storage", "Storage": "caviar.storage",
+    "get_storage": "caviar.storage",
+    "Study": "caviar.study", "create_study": "caviar.study", "load_study": "caviar.study",
+    "Trial": "caviar.trial",
+}
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'caviar' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
 
 __version__ = "0.1.0"
 

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-HEAVY = {"scipy", "torch", "plotly", "ray", "pandas", "sqlalchemy", "starlette", "uvicorn",
+HEAVY = {"numpy", "scipy", "torch", "plotly", "ray", "pandas", "sqlalchemy", "starlette", "uvicorn",
          "rich", "sklearn", "kaleido", "psycopg"}
 PROBE = f"""
 import sys
