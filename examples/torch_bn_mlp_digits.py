@@ -9,11 +9,11 @@ program per width (members of one width are stacked; each keeps its own running 
 
 from __future__ import annotations
 
+import torch
 import torch.nn as nn
 
 import caviar
 import caviar.torch as ct
-import torch
 from caviar.nn import load_dataset
 
 

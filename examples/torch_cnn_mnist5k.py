@@ -7,11 +7,11 @@ population at a time with caviar.torch.
 
 from __future__ import annotations
 
+import torch
 import torch.nn as nn
 
 import caviar
 import caviar.torch as ct
-import torch
 from caviar.nn import load_dataset
 
 

@@ -7,11 +7,11 @@ with caviar.torch. Each member draws its own Dropout masks; validation runs in e
 
 from __future__ import annotations
 
+import torch
 import torch.nn as nn
 
 import caviar
 import caviar.torch as ct
-import torch
 from caviar.nn import load_dataset
 
 

@@ -112,8 +112,9 @@ def tune_torch(target: str, train_spec: str, val_spec: str, n_trials: int, popul
     ref = ObjectiveRef(target)
     train = load_value(train_spec, ref.path)
     val = load_value(val_spec, ref.path)
-    import caviar.torch as ct
     import torch
+
+    import caviar.torch as ct
 
     if threads is not None:
         torch.set_num_threads(threads)

@@ -11,9 +11,9 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+import torch
 from torch.func import functional_call, vmap
 
-import torch
 from caviar.errors import UsageError
 from caviar.torch.losses import check_fit
 

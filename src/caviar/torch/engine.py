@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import torch
+
 from caviar.errors import UsageError
 from caviar.torch.check import check_member
 from caviar.torch.data import as_tensors, batch_order

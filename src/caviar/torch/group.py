@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
+
 from caviar.torch.member import Member
 
 _PLAIN = (int, float, str, bool, type(None))

@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import torch
 import torch.nn.functional as F
 
-import torch
 from caviar.errors import UsageError
 
 LOSSES = ("cross_entropy", "mse")

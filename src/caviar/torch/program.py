@@ -15,9 +15,9 @@ import copy
 from collections.abc import Sequence
 from typing import Any
 
+import torch
 from torch.func import functional_call, vmap
 
-import torch
 from caviar.torch.group import GroupPlan
 from caviar.torch.losses import Fn
 from caviar.torch.member import Member
