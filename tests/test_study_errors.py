@@ -191,3 +191,20 @@ def test_bad_objective_direction_and_seed():
     has(raised(UsageError, lambda: create_study(seed=-1)), "seed", "-1")
     has(raised(UsageError, lambda: create_study().optimize(lambda t: 0.0)), "n_trials",
         "timeout")
+
+
+def test_a_refused_create_leaves_no_study_behind(tmp_path) -> None:
+    import caviar
+
+    url = f"sqlite:///{tmp_path / 'c.db'}"
+    with pytest.raises(caviar.UsageError):
+        create_study("never", storage=url, pruner="no-such-pruner")
+    assert [s.name for s in caviar.get_storage(url).list_studies()] == []
+
+
+@pytest.mark.parametrize("timeout", [float("nan"), float("inf"), -1.0, 0, True])
+def test_a_timeout_that_is_not_a_positive_finite_number_is_refused(timeout) -> None:
+    study = create_study()
+    with pytest.raises(UsageError, match="timeout: must be a positive, finite number"):
+        study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=3, timeout=timeout)
+    assert study.trials == []
