@@ -8,7 +8,8 @@ k times the smallest steps on every k-th tick), in depth (a shallower member's e
 masked identities), in hidden widths (padded to the widest, padded units stay exactly zero) and
 in every scalar hyperparameter, the optimizer included (members are sorted by batch size, then
 optimizer, so each optimizer updates contiguous rows). All sub-populations advance one epoch
-at a time, then ``on_epoch`` sees every member's report and may stop members; stopped, and failed (non-finite loss) members are compacted away so they cost nothing more.
+at a time, then ``on_epoch`` sees every member's report and may stop members; stopped, finished
+and failed (non-finite loss) members are compacted away so they cost nothing more.
 """
 
 from __future__ import annotations
@@ -43,9 +44,12 @@ def resolve_device(device: str | torch.device) -> torch.device:
 
 #: members whose widest layer differs by more than this factor train in separate programs
 #: (padding a narrow member to a wide one costs more than a second program; docs/nn.md)
-WIDTH_BUCKET_RATIO = 4.0
+WIDTH_BUCKET_RATIO = 2.0
 #: below this width a step is overhead-bound: narrower members count as this wide
 MIN_BUCKET_WIDTH = 16
+#: members at most this wide share one program across depths (masked identity layers); wider
+#: ones are FLOP-bound on CPU, where an identity layer's H x H product costs more than a split
+DEPTH_MERGE_MAX_WIDTH = 32
 
 
 def width_buckets(cfgs: Sequence[MemberConfig], ids: list[int]) -> list[list[int]]:
@@ -84,13 +88,15 @@ def batch_chains(batches: dict[int, int], ids: list[int]) -> list[list[int]]:
 
 def group_key(cfg: MemberConfig) -> tuple[Any, ...]:
     """What forces separate programs: activation, batch norm and its inference rule (batch-size
-    chains and width buckets split further, see ``batch_chains`` and ``width_buckets``). Depth
-    does not (shallower members mask their extra layers), nor do batch sizes of one chain."""
+    chains and width buckets split further, see ``batch_chains`` and ``width_buckets``), and
+    depth for members wider than ``DEPTH_MERGE_MAX_WIDTH`` (narrower ones mask their extra
+    layers). Batch sizes of one chain share a program. Measurements: docs/nn.md."""
     return (
         cfg.activation,
         cfg.batch_norm,
         cfg.bn_stats if cfg.batch_norm else "running",
         cfg.depth == 0,  # softmax regression has no hidden layer to mask: its own program
+        cfg.depth if max(cfg.widths, default=0) > DEPTH_MERGE_MAX_WIDTH else -1,
     )
 
 
