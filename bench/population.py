@@ -10,6 +10,13 @@ Workload: sklearn digits, BN-MLP with 2 hidden layers x 64, Adam (lr 1e-3), mini
       width log-int 16..128, depth 1..3, batch 32/64/128, bn_beta reverse-log): members differ
       in width and every scalar and fall into sub-populations by depth and batch size; parity
       is checked against the peer trained on the same configs.
+  (b') the warm-worker peer: 2 worker processes x 1 thread, started and warmed (one tiny trial
+      each) BEFORE the timed region, each training one torch.nn model at a time and taking the
+      next config when free (what an Optuna user gets on 2 cores)
+  (e) the space `make run` tunes (caviar.adapters.MLP_SPACE with MLP_FIXED: lr log, betas
+      reverse-log, hidden 16..256 log, depth 1..3, batch 32/64/128/256, bn_beta): the same
+      configs, drawn once, trained by caviar and by the warm peer; seconds per trial of each
+      side, the ratio, and both sides' mean validation accuracy (parity).
 
 Prints medians over --repeats, ratios against (a), the mean validation accuracy of each
 scenario, and (with --profile) where the time of a P=64 population goes. Writes the table to
@@ -38,6 +45,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "src"))
 
 import torch  # noqa: E402
+
 from caviar.nn import Dataset, load_dataset, train_population, train_reference  # noqa: E402
 
 BASE: dict[str, Any] = {

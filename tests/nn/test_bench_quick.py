@@ -26,6 +26,10 @@ def test_population_benchmark_quick(tmp_path):
         "(c) caviar population P=16",
         "(d) caviar, tuning space",
         "parity on 2 tuning-space configs",
+        "(b') torch.nn, 2 warm processes x 1 thread",
+        "(e) caviar, MLP_SPACE P=8",
+        "(e) torch.nn, 2 warm processes x 1 thread, MLP_SPACE",
+        "vs the warm peer on the same 8 MLP_SPACE configs",
     ):
         assert row in table, table
     parity = table.split("mean |diff|")[1].split()[0]
