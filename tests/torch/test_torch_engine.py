@@ -11,7 +11,7 @@ torch = pytest.importorskip("torch")
 
 import torch.nn as nn  # noqa: E402
 from tests.torch.conftest import assert_same_state, train_alone  # noqa: E402
-from tests.torch.test_equivalence import ln_mlp, mlp  # noqa: E402
+from tests.torch.test_torch_equivalence import ln_mlp, mlp  # noqa: E402
 
 import caviar.torch as ct  # noqa: E402
 from caviar.errors import UsageError  # noqa: E402
