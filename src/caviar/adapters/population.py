@@ -14,10 +14,11 @@ import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from caviar.adapters.member_pruning import members_to_stop
 from caviar.errors import UsageError
 from caviar.executors.worker import WorkerSession
 from caviar.space import Choice, Float, Int
-from caviar.trial_record import FAIL, MAXIMIZE, PRUNED, RUNNING
+from caviar.trial_record import FAIL, MAXIMIZE, PRUNED
 
 if TYPE_CHECKING:
     from caviar.study import Study
@@ -109,20 +110,8 @@ def _train_one_population(session: WorkerSession, trials: list[Any], data: Any,
                 trials[r.member].report(float(v), epoch)
         if pruner is None:
             return None
-        from caviar.pruners.base import Other
-
-        curves = {i: dict(t.reports) for i, t in enumerate(trials)}
-        stop = set()
-        for r in reports:
-            if not r.alive or r.member in stopped:
-                continue
-            others = finished + [Other(trials[j].number, RUNNING, c)
-                                 for j, c in curves.items() if j != r.member]
-            d = pruner.decide_trial(trials[r.member].number, curves[r.member], others, False)
-            if d.prune:
-                stopped[r.member] = d.reason or f"pruned at epoch {epoch}"
-                stop.add(r.member)
-        return stop
+        return members_to_stop(pruner, trials, [r.member for r in reports if r.alive],
+                               finished, stopped, epoch)
 
     started = time.perf_counter()
     result = nn.train_population(configs, data, device=device, dtype=dtype,

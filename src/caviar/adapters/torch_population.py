@@ -19,9 +19,10 @@ import traceback
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from caviar.adapters.member_pruning import members_to_stop
 from caviar.errors import UsageError
 from caviar.executors.worker import WorkerSession
-from caviar.trial_record import FAIL, PRUNED, RUNNING
+from caviar.trial_record import FAIL, PRUNED
 
 if TYPE_CHECKING:
     from caviar.study import Study
@@ -111,7 +112,6 @@ def _one_population(session: WorkerSession, trials: list[Any], member_fn: Any,
                     device: str, dtype: Any, seed: int, checkpoint: bool,
                     on_groups: Any) -> None:
     from caviar import torch as ct
-    from caviar.pruners.base import Other
 
     study = session.study
     members, live, failed = [], [], set()
@@ -138,18 +138,8 @@ def _one_population(session: WorkerSession, trials: list[Any], member_fn: Any,
                 trials[r.member].report(float(r.metric), epoch)
         if pruner is None:
             return set()
-        curves = {i: dict(t.reports) for i, t in enumerate(trials)}
-        stop = set()
-        for r in reports:
-            if not r.alive or r.member in stopped:
-                continue
-            others = finished + [Other(trials[j].number, RUNNING, c)
-                                 for j, c in curves.items() if j != r.member]
-            d = pruner.decide_trial(trials[r.member].number, curves[r.member], others, False)
-            if d.prune:
-                stopped[r.member] = d.reason or f"pruned at epoch {epoch}"
-                stop.add(r.member)
-        return stop
+        return members_to_stop(pruner, trials, [r.member for r in reports if r.alive],
+                               finished, stopped, epoch)
 
     started = time.perf_counter()
     try:
