@@ -56,6 +56,19 @@ def xfail_on(request: pytest.FixtureRequest, backends: tuple[str, ...], reason: 
         request.applymarker(pytest.mark.xfail(reason=reason, strict=True))
 
 
+def wait_for(pred: object, timeout: float = 60.0) -> object:
+    """Poll ``pred()`` until it returns something truthy (returned), or fail after ``timeout``."""
+    import time
+
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        got = pred()  # type: ignore[operator]
+        if got:
+            return got
+        time.sleep(0.05)
+    raise AssertionError("timed out waiting")
+
+
 def python_env() -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": SRC}
 

@@ -7,6 +7,7 @@ import signal
 import time
 
 import pytest
+from tests.conftest import wait_for
 
 from caviar import COMPLETE, FAIL, RUNNING, StudyNotFoundError, get_storage, load_study
 
@@ -36,14 +37,6 @@ study.optimize(objective, n_trials=int(sys.argv[2]), workers=int(sys.argv[3]),
 """
 
 
-def wait_for(pred, timeout=30.0):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        got = pred()
-        if got:
-            return got
-        time.sleep(0.05)
-    raise AssertionError("timed out waiting")
 
 
 def study_trials(store):

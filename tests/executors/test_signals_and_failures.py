@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+from tests.conftest import wait_for
 
 from caviar import COMPLETE, FAIL, RUNNING, StudyNotFoundError, get_storage, load_study
 
@@ -40,14 +41,6 @@ def cli(args: list[str], **kw: object) -> subprocess.Popen[str]:
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kw)  # type: ignore[call-overload]
 
 
-def wait_for(pred, timeout=60.0):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        got = pred()
-        if got:
-            return got
-        time.sleep(0.05)
-    raise AssertionError("timed out waiting")
 
 
 def trials_of(url: str):
