@@ -76,19 +76,10 @@ def tune_population(study: Study, *, data: Any = "digits", n_trials: int,
                                                                         seed=data_seed)
     session = WorkerSession(study, heartbeat=heartbeat, stale_after=stale_after,
                             cap=n_trials)
-    round_ = 0
     with session:
-        session.maintain(force=True)
-        while True:
-            trials = session.ask(population)
-            if not trials:
-                break
-            round_ += 1
-            if on_population is not None:
-                on_population(round_, len(trials))
+        for trials in session.populations(population, on_population):
             _train_one_population(session, trials, dataset, fixed, device,
                                   dtype or torch.float32, threads)
-            session.maintain()
     return study
 
 

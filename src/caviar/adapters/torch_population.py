@@ -83,20 +83,11 @@ def optimize(study: Study, member_fn: Callable[[Any], Any], *, train: Any, val: 
                          f"direction={want!r}")
     data = (as_tensors(train, "train"), as_tensors(val, "val"))  # read once, before trials
     session = WorkerSession(study, heartbeat=heartbeat, stale_after=stale_after, cap=n_trials)
-    round_ = 0
     with session:
-        session.maintain(force=True)
-        while True:
-            trials = session.ask(population)
-            if not trials:
-                break
-            round_ += 1
-            if on_population is not None:
-                on_population(round_, len(trials))
+        for trials in session.populations(population, on_population):
             _one_population(session, trials, member_fn, data, loss=loss, metric=metric,
                             epochs=epochs, device=device, dtype=dtype or torch.float32,
                             seed=seed, checkpoint=checkpoint, on_groups=on_groups)
-            session.maintain()
     return study
 
 

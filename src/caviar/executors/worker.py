@@ -128,6 +128,23 @@ class WorkerSession:
         self._hold(trials)
         return trials
 
+    def populations(self, size: int, on_population: Callable[[int, int], None] | None = None
+                    ) -> Iterator[list[Trial]]:
+        """Populations of up to ``size`` trials until the study is full (a population
+        engine trains each as one program); the dead are reaped between them.
+        ``on_population(round, n)`` is told each population's number and size."""
+        self.maintain(force=True)
+        round_ = 0
+        while True:
+            trials = self.ask(size)
+            if not trials:
+                return
+            round_ += 1
+            if on_population is not None:
+                on_population(round_, len(trials))
+            yield trials
+            self.maintain()
+
     def ask_fixed(self, params: Mapping[str, Any], *,
                   system_attrs: Mapping[str, Any] | None = None) -> Trial:
         trial = self.study.ask_fixed(params, system_attrs=system_attrs)
