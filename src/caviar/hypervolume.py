@@ -172,7 +172,7 @@ def _wfg(p: F64, r: F64) -> float:
 
 def _nondominated(p: F64) -> F64:
     """The rows of ``p`` that no other row weakly dominates (one copy of each duplicate)."""
-    p = np.unique(p, axis=0)
+    p = np.asarray(np.unique(p, axis=0), dtype=np.float64)
     n = p.shape[0]
     if n <= 1:
         return p
