@@ -178,7 +178,7 @@ def _nondominated(p: F64) -> F64:
         return p
     le = np.all(p[:, None, :] <= p[None, :, :], axis=2)   # le[i, j]: row i <= row j
     np.fill_diagonal(le, False)
-    return p[~le.any(axis=0)]
+    return np.asarray(p[~le.any(axis=0)], dtype=np.float64)
 
 
 def _contrib2(p: F64, r: F64) -> F64:
