@@ -11,7 +11,7 @@ from pathlib import Path
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "caviar"
 CORE = ["errors.py", "space", "samplers", "pruners", "trial.py", "trial_record.py", "study.py",
-        "storage", "executors", "export.py"]
+        "storage", "executors", "export.py", "schedulers"]
 FORBIDDEN_IN_CORE = {"torch", "ray", "starlette", "uvicorn", "plotly", "caviar.nn"}
 # the Ray executor is the one place Ray is used; it is imported only for backend="ray"
 EXEMPT = {"executors/ray_backend.py"}
@@ -70,14 +70,17 @@ LAYERS: dict[str, tuple[str, ...]] = {
     "pruners": ("caviar.errors", "caviar.trial_record", "caviar.pruners"),
     "samplers": ("caviar.errors", "caviar.trial_record", "caviar.samplers", "caviar.space"),
     "space": ("caviar.errors", "caviar.space"),
+    # population schedulers: pure decisions over reports; no storage, no study, no engine
+    "schedulers": ("caviar.errors", "caviar.schedulers", "caviar.space"),
     # storage knows records, not studies, loops or samplers
     "storage": ("caviar.errors", "caviar.trial_record", "caviar.storage"),
 }
 #: only these may import an engine (caviar.nn); the core never does
 ENGINE_BRIDGES = ("adapters",)
 #: nothing in the library imports the command line (the cli imports the library)
-NO_CLI = ["errors.py", "space", "samplers", "pruners", "trial.py", "study.py", "storage",
-          "executors", "panda", "adapters", "analysis", "viz", "dashboard", "nn", "torch"]
+NO_CLI = ["errors.py", "space", "samplers", "pruners", "schedulers", "trial.py", "study.py",
+          "storage", "executors", "panda", "adapters", "analysis", "viz", "dashboard", "nn",
+          "torch"]
 
 
 def _caviar_imports(f: Path) -> set[str]:
