@@ -195,18 +195,27 @@ def studies(storage: str) -> None:
 @click.argument("study_name", metavar="STUDY")
 @storage_option
 @click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True,
-              help="Show the last N (N >= 1).")
+              help="Show N trials (N >= 1): the last N by number, else the first N in "
+                   "--sort order (--sort value --limit 10: the ten best).")
+@click.option("--sort", type=click.Choice(["number", "value", "duration"]), default="number",
+              show_default=True,
+              help="number: oldest first; value: best first for the study's direction; "
+                   "duration: longest first.")
 @click.option("--state", type=click.Choice(["running", "complete", "pruned", "fail"]),
               default=None)
-def trials(study_name: str, storage: str, limit: int, state: str | None) -> None:
-    """List a study's trials."""
+def trials(study_name: str, storage: str, limit: int, sort: str, state: str | None) -> None:
+    """List a study's trials (fits the terminal's width; COLUMNS overrides it)."""
+    from caviar.cli.show import pick_trials
     from caviar.study import load_study
 
     study = load_study(study_name, storage=open_existing(storage))
     ts = study.get_trials([state] if state else None)
     names = list(study.space) or sorted({k for t in ts for k in t.params})
-    shown = ts[-limit:]
-    console().print(trials_table(shown, names, f"{study.name}: {len(shown)} of {len(ts)} trials"))
+    shown = pick_trials(ts, sort=sort, direction=study.direction, limit=limit)
+    by = "" if sort == "number" else f", by {sort}" + (" (best first)" if sort == "value"
+                                                        else "")
+    console(fit=True).print(trials_table(shown, names, f"{study.name}: {len(shown)} of "
+                                                       f"{len(ts)} trials{by}"))
 
 
 @click.command()
