@@ -24,10 +24,13 @@ import torch
 from .config import MemberConfig, optimizer_key, parse_configs
 from .data import Dataset
 from .errors import ConfigError, DataError, rule
+from .exploit import PopulationControl
 from .group import DeviceData, SubPopulation
 from .result import COMPLETE, FAILED, RUNNING, STOPPED, EpochReport, MemberResult, PopulationResult
 
 OnEpoch = Callable[[int, list[EpochReport]], "set[int] | None"]
+#: ``control(epoch, reports, population)``: a scheduler's hook (see exploit.py); epoch -1 first
+Control = Callable[[int, list[EpochReport], PopulationControl], None]
 
 
 def resolve_device(device: str | torch.device) -> torch.device:
@@ -162,12 +165,16 @@ def train_population(
     on_epoch: OnEpoch | None = None,
     threads: int | None = None,
     max_group_size: int | None = None,
+    control: Control | None = None,
 ) -> PopulationResult:
     """Train every config in ``configs`` on ``data`` as one population; see the module doc.
 
     ``on_epoch(epoch, reports)`` runs after every epoch with the reports of the members that
     trained in it and may return member indices to stop. ``threads`` sets torch's intra-op
     threads for the call. ``max_group_size`` splits large sub-populations (memory bound).
+    ``control(epoch, reports, population)`` runs after ``on_epoch`` (and once before the first
+    epoch with epoch -1) and may exploit, explore, pause, resume and stop members in place
+    (caviar.nn.exploit.PopulationControl). Each report's epoch is the member's own count.
     """
     cfgs = parse_configs(list(configs))
     if dtype not in (torch.float32, torch.float64, torch.float16, torch.bfloat16):
@@ -187,7 +194,7 @@ def train_population(
         results = [MemberResult(i, c, data.n_features, data.n_classes) for i, c in enumerate(cfgs)]
         groups = make_groups(cfgs, ddata, max_group_size)
         layout = [list(g.ids) for g in groups]
-        _run(groups, results, on_epoch)
+        _run(groups, results, on_epoch, control)
         return PopulationResult(results, time.perf_counter() - start, layout)
     finally:
         torch.set_flush_denormal(False)
@@ -195,8 +202,15 @@ def train_population(
 
 
 def _run(
-    groups: list[SubPopulation], results: list[MemberResult], on_epoch: OnEpoch | None
+    groups: list[SubPopulation],
+    results: list[MemberResult],
+    on_epoch: OnEpoch | None,
+    control: Control | None = None,
 ) -> None:
+    pop = PopulationControl(groups, results) if control is not None else None
+    if control is not None and pop is not None:
+        control(-1, [], pop)
+        pop.flush()
     epoch = 0
     while any(len(g) for g in groups):
         reports: list[EpochReport] = []
@@ -216,11 +230,15 @@ def _run(
                         f"member {member}: train loss must stay finite, got {t_loss} at "
                         f"epoch {epoch}; lower lr (now {res.config.lr:g}) or add batch norm"
                     )
-                alive = not failed and epoch + 1 < res.config.epochs
-                report = EpochReport(member, epoch, t_loss, v_loss, v_acc, alive)
+                own = len(res.history)  # the member's own epoch (a paused member waits)
+                alive = not failed and own + 1 < res.config.epochs
+                report = EpochReport(member, own, t_loss, v_loss, v_acc, alive)
                 res.history.append(report)
                 reports.append(report)
         stop = set(on_epoch(epoch, reports) or ()) if on_epoch is not None else set()
+        if control is not None and pop is not None:
+            control(epoch, reports, pop)
+            pop.flush()
         for g in groups:
             if not len(g):
                 continue
@@ -229,7 +247,7 @@ def _run(
                 res = results[member]
                 if res.state == RUNNING and member in stop:
                     res.state = STOPPED
-                elif res.state == RUNNING and epoch + 1 >= res.config.epochs:
+                elif res.state == RUNNING and len(res.history) >= res.config.epochs:
                     res.state = COMPLETE
                 if res.state == RUNNING:
                     keep.append(r)
@@ -238,3 +256,5 @@ def _run(
             if len(keep) < len(g):
                 g.keep(keep)
         epoch += 1
+    if pop is not None:
+        pop.finish()
