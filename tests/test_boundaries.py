@@ -11,7 +11,7 @@ from pathlib import Path
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "caviar"
 CORE = ["errors.py", "space", "samplers", "pruners", "trial.py", "trial_record.py", "study.py",
-        "storage", "executors", "export.py", "schedulers"]
+        "storage", "executors", "export.py", "schedulers", "pareto.py", "study_values.py"]
 FORBIDDEN_IN_CORE = {"torch", "ray", "starlette", "uvicorn", "plotly", "caviar.nn"}
 # the Ray executor is the one place Ray is used; it is imported only for backend="ray"
 EXEMPT = {"executors/ray_backend.py"}
@@ -68,7 +68,10 @@ def test_importing_caviar_loads_no_torch() -> None:
 LAYERS: dict[str, tuple[str, ...]] = {
     # pure decisions: a pruner is handed curves, a sampler a history; neither reads storage
     "pruners": ("caviar.errors", "caviar.trial_record", "caviar.pruners"),
-    "samplers": ("caviar.errors", "caviar.trial_record", "caviar.samplers", "caviar.space"),
+    "samplers": ("caviar.errors", "caviar.trial_record", "caviar.samplers", "caviar.space",
+                 "caviar.pareto"),
+    # Pareto dominance: pure functions over arrays (samplers and the study use it)
+    "pareto.py": ("caviar.trial_record",),
     "space": ("caviar.errors", "caviar.space"),
     # population schedulers: pure decisions over reports; no storage, no study, no engine
     "schedulers": ("caviar.errors", "caviar.schedulers", "caviar.space"),

@@ -8,6 +8,7 @@ same command twice resumes a study up to its target rather than doubling it.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import secrets
@@ -19,18 +20,28 @@ import numpy as np
 
 from caviar.analysis.advisor import warn_scales
 from caviar.curves import CurveBook
-from caviar.errors import SpaceError, TrialStateError, UsageError
+from caviar.errors import SpaceError, StudyNotFoundError, TrialStateError, UsageError
 from caviar.pruners import make_pruner
 from caviar.samplers import Sampler, make_sampler
 from caviar.samplers.stream import Stream
 from caviar.space import Param, Space
 from caviar.storage import Storage, get_storage
+from caviar.study_values import (
+    best_trials,
+    check_direction,
+    check_directions,
+    feasible,
+    has_constraints,
+    is_sequence_value,
+    one_direction_tuple,
+    single_only,
+    told_values,
+)
 from caviar.trial import Trial
 from caviar.trial_record import (
     COMPLETE,
     FAIL,
     MAXIMIZE,
-    MINIMIZE,
     PRUNED,
     FrozenTrial,
     StudyRecord,
@@ -38,7 +49,6 @@ from caviar.trial_record import (
     better,
 )
 
-DIRECTIONS = (MINIMIZE, MAXIMIZE)
 #: seconds without a heartbeat after which a running trial counts as lost with its worker
 DEFAULT_STALE_AFTER = 30.0
 
@@ -57,12 +67,23 @@ def _study_seed(record: StudyRecord, storage: Storage, sampler: Sampler) -> int:
     return int(seed)
 
 
-def _check_direction(direction: str) -> str:
-    d = str(direction).lower()
-    if d not in DIRECTIONS:
-        raise UsageError(f"direction: must be 'minimize' or 'maximize', got {direction!r}; "
-                         "use direction='maximize' for accuracies")
-    return d
+def _check_pruner(record: StudyRecord, pruner: Any) -> str:
+    """The direction of the curve a pruner compares (what ``trial.report`` records): the
+    study's direction, or the stored ``report_direction``. A pruner on a study with several
+    directions needs that word: the reported curve is one curve, and caviar cannot guess which
+    objective (or which other number) it follows."""
+    held = record.user_attrs.get("report_direction")
+    if held is not None:
+        return str(held)
+    if pruner is not None and len(record.directions) > 1:
+        name = getattr(pruner, "name", None) or type(pruner).__name__
+        raise UsageError(
+            f"pruner {name!r} on study {record.name!r} with directions="
+            f"{list(record.directions)}: a pruner compares the one curve trial.report "
+            "records, and with several objectives caviar cannot tell whether that curve is to "
+            "be minimized or maximized; pass report_direction='maximize' (or 'minimize') to "
+            "create_study, naming the direction of what you report, or drop the pruner")
+    return record.direction
 
 
 class _Cache:
@@ -113,7 +134,13 @@ class Study:
         self.pruner = make_pruner(pruner) if isinstance(pruner, str | dict) else pruner
         self.id = record.id
         self.name = record.name
+        #: the single direction, or the first of several (``directions`` holds them all)
         self.direction = record.direction
+        #: one direction per objective; more than one makes a multi-objective study
+        self.directions: tuple[str, ...] = record.directions
+        self.is_multi_objective = len(self.directions) > 1
+        #: the direction of the curve trial.report records (what a pruner compares)
+        self.report_direction = _check_pruner(record, self.pruner)
         self.space = Space.from_json(record.space)
         declared = record.user_attrs.get("declared", [])
         self.declared = Space({n: self.space[n] for n in declared if n in self.space})
@@ -143,9 +170,8 @@ class Study:
     def set_user_attr(self, key: str, value: Any) -> None:
         """Store one JSON value on the study (kept in storage, shared by all workers)."""
         self.storage.set_study_attr(self.id, key, value)
-        self.record = StudyRecord(self.record.id, self.record.name, self.record.direction,
-                                  self.record.sampler, self.record.space,
-                                  {**self.record.user_attrs, key: value}, self.record.created_at)
+        self.record = dataclasses.replace(self.record,
+                                          user_attrs={**self.record.user_attrs, key: value})
 
     @property
     def artifacts_dir(self) -> str:
@@ -402,7 +428,8 @@ class Study:
         """The record of a trial just finished by this process (built without a read)."""
         return FrozenTrial.fast(
             t.id, self.id, t.number, u.state, u.value, t.params, t.user_attrs, t.system_attrs,
-            u.error, self.worker, u.counted, t.record.created_at, None, None, 0, u.parent_id)
+            u.error, self.worker, u.counted, t.record.created_at, None, None, 0, u.parent_id,
+            u.values)
 
     def discard(self, trials: Sequence[Trial]) -> None:
         """Forget trials started by ``ask`` in this process that never ran (in-memory only)."""
@@ -432,9 +459,14 @@ class Study:
     def _outcome(self, t: Trial, value: Any, state: str | None, error: str | None,
                  counted: bool) -> TrialUpdate:
         parent = t.system_attrs.get("retry_of_id") or t.system_attrs.get("parent_id")
-        if state is None and type(value) is float and math.isfinite(value):  # the common case
+        if state is None and type(value) is float and math.isfinite(value) \
+                and not self.is_multi_objective:  # the common case
             return TrialUpdate(t.id, COMPLETE, value, t.params, t.user_attrs, t.system_attrs,
                                parent_id=parent)
+        if self.is_multi_objective:
+            return self._outcome_values(t, value, state, error, counted, parent)
+        if state in (None, COMPLETE) and is_sequence_value(value):
+            value = one_direction_tuple(t.number, value)
         if state == PRUNED:
             value, error = t.last_report, error
         elif state == FAIL:
@@ -459,6 +491,25 @@ class Study:
         return TrialUpdate(t.id, state, value, t.params, t.user_attrs, t.system_attrs, error,
                            counted, parent)
 
+    def _outcome_values(self, t: Trial, value: Any, state: str | None, error: str | None,
+                        counted: bool, parent: Any) -> TrialUpdate:
+        """A trial of a study with several directions: ``value`` is None, ``values`` holds one
+        number per objective (a pruned or failed trial has none)."""
+        values = None
+        if state == FAIL:
+            error = error or "failed"
+        elif state == PRUNED:
+            pass
+        elif state not in (None, COMPLETE):
+            raise UsageError(f"tell: state must be 'complete', 'pruned' or 'fail', "
+                             f"got state={state!r}")
+        else:
+            values, why = told_values(t.number, value, self.directions)
+            state, counted = (COMPLETE, True) if values is not None else (FAIL, True)
+            error = why
+        return TrialUpdate(t.id, state, None, t.params, t.user_attrs, t.system_attrs, error,
+                           counted, parent, values)
+
     # ------------------------------------------------------------------ reports and pruning
     def _report(self, trial: Trial, step: int, value: float) -> None:
         self._pending_reports.append((trial.id, step, value))
@@ -480,7 +531,7 @@ class Study:
         self.flush()
         decision = self.pruner.decide_trial(trial.number, curve,
                                             self.curves.others(trial.id),
-                                            self.direction != MAXIMIZE)
+                                            self.report_direction != MAXIMIZE)
         prune = bool(getattr(decision, "prune", decision))  # a Decision, or a plain bool
         reason = getattr(decision, "reason", None)
         if prune and reason:
@@ -498,25 +549,41 @@ class Study:
 
     @property
     def best_trial(self) -> FrozenTrial:
+        """The best complete trial (feasible when trials carry constraint values); a study
+        with several directions has no single best: read ``best_trials``."""
+        return self._best_trial("best_trial")
+
+    def _best_trial(self, what: str) -> FrozenTrial:
+        if self.is_multi_objective:
+            raise single_only(self.name, what, self.directions)
         best: FrozenTrial | None = None
-        for t in self.trials:
-            if t.state == COMPLETE and t.value is not None and (
+        trials = self.trials
+        check = has_constraints(trials)
+        for t in trials:
+            if t.state == COMPLETE and t.value is not None and (not check or feasible(t)) and (
                     best is None or better(self.direction, t.value, best.value or 0.0)):
                 best = t
         if best is None:
-            raise UsageError(f"study {self.name!r}: has no completed trial yet; run optimize "
-                             "first, or look at study.trials for failures")
+            raise UsageError(f"study {self.name!r}: has no completed trial yet"
+                             + (" that meets its constraints" if check else "")
+                             + "; run optimize first, or look at study.trials for failures")
         return best
 
     @property
     def best_value(self) -> float:
-        v = self.best_trial.value
+        v = self._best_trial("best_value").value
         assert v is not None
         return v
 
     @property
     def best_params(self) -> dict[str, Any]:
-        return dict(self.best_trial.params)
+        return dict(self._best_trial("best_params").params)
+
+    @property
+    def best_trials(self) -> list[FrozenTrial]:
+        """The complete trials on the Pareto front (for one direction: every trial tied for
+        the best value), in number order; with constraints, only feasible trials."""
+        return best_trials(self.trials, self.directions)
 
     def counts(self) -> dict[str, int]:
         out: dict[str, int] = {}
@@ -569,15 +636,26 @@ class Study:
 
 
 def create_study(name: str | None = None, *, storage: str | Storage | None = None,
-                 direction: str = MINIMIZE, sampler: Any = None,
+                 direction: str | None = None, sampler: Any = None,
                  space: Mapping[str, Any] | None = None, seed: int | None = None,
-                 pruner: Any = None, load_if_exists: bool = True) -> Study:
+                 pruner: Any = None, load_if_exists: bool = True,
+                 directions: Sequence[str] | None = None,
+                 report_direction: str | None = None) -> Study:
     """Create a study, or load it when the name exists (same direction required).
+
+    ``direction`` ('minimize', the default, or 'maximize') for one objective, or
+    ``directions=[...]`` (one per objective) for several: the objective then returns a tuple
+    of that length and ``study.best_trials`` is the Pareto front. ``report_direction``: the
+    direction of the curve ``trial.report`` records, which a pruner compares (needed with a
+    pruner and several directions; stored with the study).
 
     A new study owns one seed: ``seed``, or one drawn now, stored with it. Loading an existing
     study with another ``sampler`` stores that sampler (every worker uses it from then on;
     ``study.previous_sampler`` names the one it replaced); another ``seed`` is refused."""
-    direction = _check_direction(direction)
+    dirs = check_directions(direction, directions)
+    direction = dirs[0]
+    if report_direction is not None:
+        report_direction = check_direction(report_direction, "report_direction")
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
         raise UsageError(f"seed: must be an int >= 0, got seed={seed!r}")
     smp = make_sampler(sampler, seed=seed)
@@ -586,6 +664,9 @@ def create_study(name: str | None = None, *, storage: str | Storage | None = Non
     declared = Space(space or {})
     # every check before the study row is written: a refused call leaves nothing behind
     checked_pruner = make_pruner(pruner) if isinstance(pruner, str | dict) else pruner
+    attrs: dict[str, Any] = {}
+    if report_direction is not None:
+        attrs["report_direction"] = report_direction
     if name is None:
         import uuid
 
@@ -597,12 +678,18 @@ def create_study(name: str | None = None, *, storage: str | Storage | None = Non
     if declared and smp.capacity(declared) == 0:
         raise SpaceError(f"sampler {smp.name!r}: the space has no point to try")
     store = get_storage(storage)
+    _check_pruner_before(store, name, dirs, attrs, checked_pruner)
     drawn = smp.seed if smp.seed is not None else secrets.randbits(63)
     if smp.seed is None:
         smp.seed = drawn
     rec = store.create_study(name, direction=direction, sampler=smp.to_json(),
                              space=declared.to_json(), load_if_exists=load_if_exists,
-                             user_attrs={"declared": list(declared), "seed": int(drawn)})
+                             user_attrs={"declared": list(declared), "seed": int(drawn),
+                                         **attrs}, directions=dirs)
+    if report_direction is not None and rec.user_attrs.get("report_direction") != \
+            report_direction:  # a loaded study: the curve's direction is the caller's word
+        store.set_study_attr(rec.id, "report_direction", report_direction)
+        rec = dataclasses.replace(rec, user_attrs={**rec.user_attrs, **attrs})
     held_seed = rec.user_attrs.get("seed")
     if seed is not None and held_seed is not None and int(held_seed) != seed:
         if store.get_trials(rec.id)[0]:
@@ -612,8 +699,8 @@ def create_study(name: str | None = None, *, storage: str | Storage | None = Non
         stored = {**rec.sampler, "seed": seed} if rec.sampler else rec.sampler
         if stored:
             store.set_sampler(rec.id, stored)
-        rec = StudyRecord(rec.id, rec.name, rec.direction, stored, rec.space,
-                          {**rec.user_attrs, "seed": seed}, rec.created_at)
+        rec = dataclasses.replace(rec, sampler=stored, user_attrs={**rec.user_attrs,
+                                                                   "seed": seed})
         held_seed = seed
     if declared:
         merged = store.register_params(rec.id, declared.to_json())  # a conflict raises
@@ -622,8 +709,7 @@ def create_study(name: str | None = None, *, storage: str | Storage | None = Non
             raise SpaceError(
                 f"study {name!r}: exists with declared params {held}, got {list(declared)}; "
                 "load it without space=, or use a new study name")
-        rec = StudyRecord(rec.id, rec.name, rec.direction, rec.sampler, merged, rec.user_attrs,
-                          rec.created_at)
+        rec = dataclasses.replace(rec, space=merged)
     previous = None
     if sampler is None and rec.sampler:
         smp = make_sampler(rec.sampler)  # a loaded study keeps its stored sampler and seed
@@ -632,11 +718,25 @@ def create_study(name: str | None = None, *, storage: str | Storage | None = Non
         if smp.to_json() != rec.sampler:  # another sampler for a stored study: keep it
             previous = str(rec.sampler.get("name", "?"))
             store.set_sampler(rec.id, smp.to_json())
-            rec = StudyRecord(rec.id, rec.name, rec.direction, smp.to_json(), rec.space,
-                              rec.user_attrs, rec.created_at)
+            rec = dataclasses.replace(rec, sampler=smp.to_json())
     study = Study(rec, store, smp, checked_pruner)
     study.previous_sampler = previous
     return study
+
+
+def _check_pruner_before(store: Storage, name: str, dirs: tuple[str, ...],
+                         attrs: dict[str, Any], pruner: Any) -> None:
+    """Refuse a pruner that cannot work on these directions before the study is written (a
+    stored study may already hold its report_direction)."""
+    try:
+        _check_pruner(StudyRecord(0, name, dirs[0], {}, {}, attrs, 0.0, dirs), pruner)
+    except UsageError as refused:
+        try:
+            held = store.get_study(name).user_attrs
+        except StudyNotFoundError:
+            raise refused from None
+        if "report_direction" not in held:
+            raise
 
 
 def load_study(name: str, *, storage: str | Storage, sampler: Any = None,

@@ -19,6 +19,9 @@ MAXIMIZE = "maximize"
 
 @dataclass(frozen=True)
 class StudyRecord:
+    """One study as stored. ``directions`` holds one direction per objective; ``direction`` is
+    the single direction (the first one when there are several)."""
+
     id: int
     name: str
     direction: str
@@ -26,11 +29,26 @@ class StudyRecord:
     space: dict[str, Any]
     user_attrs: dict[str, Any]
     created_at: float
+    directions: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.directions:  # one direction: a record built without directions has it
+            object.__setattr__(self, "directions", (self.direction,))
+        elif not isinstance(self.directions, tuple):
+            object.__setattr__(self, "directions", tuple(self.directions))
+
+    @property
+    def is_multi_objective(self) -> bool:
+        return len(self.directions) > 1
 
 
 @dataclass(frozen=True)
 class FrozenTrial:
-    """One trial as stored: its params, state, value and bookkeeping."""
+    """One trial as stored: its params, state, value and bookkeeping.
+
+    ``values`` holds one number per objective and can always be read: ``(value,)`` for a
+    study with one direction (None while ``value`` is None). With several directions
+    ``value`` is None and ``values`` holds them all."""
 
     id: int
     study_id: int
@@ -48,21 +66,32 @@ class FrozenTrial:
     heartbeat_at: float | None = None
     seq: int = 0
     parent_id: int | None = None  # lineage: the trial this one retries or branches from
+    values: tuple[float, ...] | None = None
+
+    def __post_init__(self) -> None:
+        if self.values is None:
+            if self.value is not None:
+                object.__setattr__(self, "values", (self.value,))
+        elif not isinstance(self.values, tuple):
+            object.__setattr__(self, "values", tuple(self.values))
 
     @classmethod
     def fast(cls, id: int, study_id: int, number: int, state: str, value: float | None,
              params: dict[str, Any], user_attrs: dict[str, Any],
              system_attrs: dict[str, Any], error: str | None, worker: str | None,
              counted: bool, created_at: float, finished_at: float | None,
-             heartbeat_at: float | None, seq: int, parent_id: int | None) -> FrozenTrial:
+             heartbeat_at: float | None, seq: int, parent_id: int | None,
+             values: tuple[float, ...] | None = None) -> FrozenTrial:
         """Build a record without the frozen-dataclass ``__init__`` (several times faster;
-        the per-trial hot path builds three of these)."""
+        the per-trial hot path builds three of these). ``values`` must be a tuple or None
+        (None with a ``value`` reads as ``(value,)``)."""
         obj = object.__new__(cls)
         obj.__dict__.update(
             id=id, study_id=study_id, number=number, state=state, value=value, params=params,
             user_attrs=user_attrs, system_attrs=system_attrs, error=error, worker=worker,
             counted=counted, created_at=created_at, finished_at=finished_at,
-            heartbeat_at=heartbeat_at, seq=seq, parent_id=parent_id)
+            heartbeat_at=heartbeat_at, seq=seq, parent_id=parent_id,
+            values=values if values is not None or value is None else (value,))
         return obj
 
     @property
@@ -87,6 +116,7 @@ class TrialUpdate:
     error: str | None = None
     counted: bool = True
     parent_id: int | None = None
+    values: tuple[float, ...] | None = None  # several directions: one number per objective
 
 
 def better(direction: str, a: float, b: float) -> bool:

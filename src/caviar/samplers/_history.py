@@ -20,6 +20,17 @@ def direction_of(history: History) -> str:
     return MAXIMIZE if d == MAXIMIZE else MINIMIZE
 
 
+def directions_of(history: History) -> tuple[str, ...]:
+    """The study's directions, one per objective (a history without a study: its
+    ``directions``, else its one ``direction_of``)."""
+    d = getattr(history, "directions", None)
+    if d is None:
+        d = getattr(getattr(history, "study", None), "directions", None)
+    if not d:
+        return (direction_of(history),)
+    return tuple(MAXIMIZE if x == MAXIMIZE else MINIMIZE for x in d)
+
+
 def unit_of(param: Param, value: Any, number: int) -> float:
     """A stored value on the unit interval; a value the definition cannot hold means the
     param's definition changed mid-study, which a learning sampler cannot work across."""

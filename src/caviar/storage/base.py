@@ -6,8 +6,9 @@ writer; workers in other processes or machines share a study through a storage U
 
 Contract, method by method:
 
-* ``create_study(name, direction, sampler, space, load_if_exists)``: create, or load when it
-  exists and ``load_if_exists``; an existing study with another direction raises
+* ``create_study(name, direction, sampler, space, load_if_exists, directions=)``: create, or
+  load when it exists and ``load_if_exists``; an existing study with another direction (or
+  other ``directions``, one per objective of a multi-objective study) raises
   StudyConflictError; nothing is written in that case.
 * ``get_study(name)`` / ``list_studies()`` / ``delete_study(name)``;
   ``set_study_attr(study_id, key, value)`` stores one JSON value in the study's user_attrs
@@ -20,7 +21,9 @@ Contract, method by method:
   count (running, or finished with ``counted``); returns the created records (maybe none).
 * ``finish_trials(updates)``: move RUNNING trials to an end state in one transaction; an update
   for a trial that is no longer RUNNING (for example reaped) is ignored and reported back
-  (False). ``params``, ``user_attrs`` and ``system_attrs``, when given, replace the stored ones.
+  (False). ``values`` (several directions) is stored beside ``value`` in the same write and
+  read back as a tuple; a trial with one direction reads ``values == (value,)``.
+  ``params``, ``user_attrs`` and ``system_attrs``, when given, replace the stored ones.
 * ``finish_and_create(updates, study_id, n, cap=, worker=)``: both of the above, atomically
   where the backend can.
 * ``add_reports(rows)``: intermediate values ``(trial_id, step, value)``; a repeated step
@@ -48,7 +51,7 @@ from typing import Any
 
 from caviar.trial_record import FrozenTrial, StudyRecord, TrialUpdate
 
-SCHEMA_VERSION = 2  # v1: first release; v2: trials.parent_id (lineage)
+SCHEMA_VERSION = 3  # v1: first release; v2: trials.parent_id (lineage); v3: directions, values
 
 
 @dataclass(frozen=True)
@@ -57,8 +60,13 @@ class StudySummary:
     direction: str
     n_trials: int
     counts: dict[str, int]
-    best_value: float | None
+    best_value: float | None  # None for several directions (the best trials are a front)
     created_at: float
+    directions: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.directions:
+            object.__setattr__(self, "directions", (self.direction,))
 
 
 @dataclass(frozen=True)
@@ -77,7 +85,8 @@ class Storage(ABC):
     @abstractmethod
     def create_study(self, name: str, *, direction: str, sampler: dict[str, Any],
                      space: dict[str, Any], load_if_exists: bool = True,
-                     user_attrs: dict[str, Any] | None = None) -> StudyRecord: ...
+                     user_attrs: dict[str, Any] | None = None,
+                     directions: Sequence[str] | None = None) -> StudyRecord: ...
 
     @abstractmethod
     def get_study(self, name: str) -> StudyRecord: ...

@@ -12,11 +12,18 @@ MAX_STUDY_NAME = 512  # characters; the width of caviar_studies.name on PostgreS
 REAPED = "worker lost: no heartbeat for {:g} s (process killed or machine gone); slot re-issued"
 
 
-def check_existing(rec: StudyRecord, direction: str, load_if_exists: bool) -> None:
+def check_existing(rec: StudyRecord, direction: str, load_if_exists: bool,
+                   directions: tuple[str, ...] | None = None) -> None:
     if not load_if_exists:
         raise StudyConflictError(
             f"study {rec.name!r}: already exists; load it (load_if_exists=True) or pick a new name"
         )
+    asked = directions or (direction,)
+    if rec.directions != asked and (len(asked) > 1 or rec.is_multi_objective):
+        raise StudyConflictError(
+            f"study {rec.name!r}: exists with directions={list(rec.directions)}, got "
+            f"directions={list(asked)}; use directions={list(rec.directions)} or a new "
+            "study name")
     if rec.direction != direction:
         raise StudyConflictError(
             f"study {rec.name!r}: exists with direction={rec.direction!r}, got "

@@ -61,16 +61,18 @@ class MemoryStorage(Storage):
 
     def create_study(self, name: str, *, direction: str, sampler: dict[str, Any],
                      space: dict[str, Any], load_if_exists: bool = True,
-                     user_attrs: dict[str, Any] | None = None) -> StudyRecord:
+                     user_attrs: dict[str, Any] | None = None,
+                     directions: Sequence[str] | None = None) -> StudyRecord:
         check_study_name(name)
+        dirs = tuple(directions) if directions else (direction,)
         with self._lock:
             old = self._studies.get(name)
             if old is not None:
-                check_existing(old.record, direction, load_if_exists)
+                check_existing(old.record, direction, load_if_exists, dirs)
                 return old.record
             self._next_study_id += 1
             rec = StudyRecord(self._next_study_id, name, direction, dict(sampler), dict(space),
-                              dict(user_attrs or {}), time.time())
+                              dict(user_attrs or {}), time.time(), dirs)
             data = _StudyData(rec)
             self._studies[name] = data
             self._by_id[rec.id] = data
@@ -167,7 +169,7 @@ class MemoryStorage(Storage):
                     u.user_attrs if u.user_attrs is not None else t.user_attrs,
                     u.system_attrs if u.system_attrs is not None else t.system_attrs,
                     u.error, t.worker, u.counted, t.created_at, now, t.heartbeat_at, d.seq,
-                    u.parent_id if u.parent_id is not None else t.parent_id,
+                    u.parent_id if u.parent_id is not None else t.parent_id, u.values,
                 )
                 if not u.counted:
                     d.counted -= 1
@@ -273,4 +275,5 @@ def _summary(rec: StudyRecord, trials: Sequence[FrozenTrial]) -> StudySummary:
         if t.state == COMPLETE and t.value is not None and (
                 best is None or better(rec.direction, t.value, best)):
             best = t.value
-    return StudySummary(rec.name, rec.direction, len(trials), counts, best, rec.created_at)
+    return StudySummary(rec.name, rec.direction, len(trials), counts, best, rec.created_at,
+                        rec.directions)

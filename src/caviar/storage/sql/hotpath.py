@@ -231,7 +231,8 @@ class HotPaths:
             cur.execute(self.q(S.STALE), args)
             stale = [r[0] for r in cur.fetchall()]
             applied = self._finish(cur, [{
-                "tid": t, "state": FAIL, "value": None, "error": msg, "counted": 0,
+                "tid": t, "state": FAIL, "value": None, "values": None, "error": msg,
+                "counted": 0,
                 "params": None, "user_attrs": None, "system_attrs": None, "parent_id": None}
                 for t in stale])
         return [t for t, ok in zip(stale, applied, strict=True) if ok]
@@ -299,6 +300,7 @@ class HotPaths:
 def _update_rows(updates: Sequence[TrialUpdate]) -> list[dict[str, Any]]:
     return [{
         "tid": u.trial_id, "state": u.state, "value": u.value, "error": u.error,
+        "values": None if u.values is None else _dumps(list(u.values)),
         "counted": int(u.counted), "now": 0.0, "seq": 0,
         "params": None if u.params is None else _dumps(u.params),
         "user_attrs": None if u.user_attrs is None else _dumps(u.user_attrs),
@@ -308,5 +310,6 @@ def _update_rows(updates: Sequence[TrialUpdate]) -> list[dict[str, Any]]:
 
 
 def _trial(r: Any) -> FrozenTrial:
-    return FrozenTrial(r[0], r[1], r[2], r[3], r[4], loads(r[5]), loads(r[6]), loads(r[7]),
-                       r[8], r[9], bool(r[10]), r[11], r[12], r[13], r[14], r[15])
+    return FrozenTrial.fast(r[0], r[1], r[2], r[3], r[4], loads(r[5]), loads(r[6]),
+                            loads(r[7]), r[8], r[9], bool(r[10]), r[11], r[12], r[13], r[14],
+                            r[15], None if r[16] is None else tuple(json.loads(r[16])))

@@ -41,7 +41,17 @@ def _v1_to_v2(conn: Connection) -> None:
                          {"p": int(parent), "id": tid})
 
 
-STEPS: dict[int, Callable[[Connection], None]] = {1: _v1_to_v2}
+def _v2_to_v3(conn: Connection) -> None:
+    """v3 adds ``caviar_studies.directions`` (a JSON array, one direction per objective,
+    filled in for every existing study from its one direction) and ``caviar_trials.values_json``
+    (a JSON array of a trial's values when its study has several directions; NULL, as in every
+    existing row, means the trial's values are its one value)."""
+    conn.execute(text("ALTER TABLE caviar_studies ADD COLUMN directions TEXT"))
+    conn.execute(text("UPDATE caviar_studies SET directions = '[\"' || direction || '\"]'"))
+    conn.execute(text("ALTER TABLE caviar_trials ADD COLUMN values_json TEXT"))
+
+
+STEPS: dict[int, Callable[[Connection], None]] = {1: _v1_to_v2, 2: _v2_to_v3}
 
 
 def _version(conn: Connection) -> int:

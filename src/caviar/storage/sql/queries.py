@@ -97,17 +97,20 @@ class CoreQueries:
     # ---------------------------------------------------------------- studies
     def create_study(self, name: str, direction: str, sampler: dict[str, Any],
                      space: dict[str, Any], load_if_exists: bool,
-                     user_attrs: dict[str, Any] | None) -> StudyRecord:
+                     user_attrs: dict[str, Any] | None,
+                     directions: Sequence[str] | None = None) -> StudyRecord:
+        dirs = tuple(directions) if directions else (direction,)
         for _ in range(3):
             try:
                 with self.write() as conn:
                     row = conn.execute(select(studies).where(studies.c.name == name)).first()
                     if row is not None:
                         rec = _study_record(row)
-                        check_existing(rec, direction, load_if_exists)
+                        check_existing(rec, direction, load_if_exists, dirs)
                         return rec
                     conn.execute(studies.insert().values(
-                        name=name, direction=direction, sampler=_dumps(sampler),
+                        name=name, direction=direction, directions=_dumps(list(dirs)),
+                        sampler=_dumps(sampler),
                         space=_dumps(space), user_attrs=_dumps(user_attrs or {}),
                         created_at=time.time(), seq=0, next_number=0, n_counted=0,
                         n_lost=0))
@@ -142,7 +145,11 @@ class CoreQueries:
             c = by_study.get(r.id, {})
             lo_hi = bests.get(r.id)
             b = None if lo_hi is None else (lo_hi[0] if r.direction == MINIMIZE else lo_hi[1])
-            out.append(StudySummary(r.name, r.direction, sum(c.values()), c, b, r.created_at))
+            dirs = _directions(r)
+            if len(dirs) > 1:
+                b = None  # several directions: the best trials are a front, not one value
+            out.append(StudySummary(r.name, r.direction, sum(c.values()), c, b, r.created_at,
+                                    dirs))
         return out
 
     def set_study_attr(self, study_id: int, key: str, value: Any) -> None:
@@ -222,9 +229,15 @@ class CoreQueries:
                 for r in rows]
 
 
+def _directions(row: Any) -> tuple[str, ...]:
+    held = row.directions
+    return tuple(json.loads(held)) if held else (row.direction,)
+
+
 def _study_record(row: Any) -> StudyRecord:
     return StudyRecord(row.id, row.name, row.direction, loads(row.sampler),
-                       loads(row.space), loads(row.user_attrs), row.created_at)
+                       loads(row.space), loads(row.user_attrs), row.created_at,
+                       _directions(row))
 
 
 def _rollback(conn: Connection) -> None:

@@ -1,6 +1,10 @@
-"""The SQL schema, version 2 (v1 plus trial lineage and a lost-trial count; migrations.py).
+"""The SQL schema, version 3 (migrations.py): v1, plus trial lineage and a lost-trial count
+(v2), plus the directions of a study and the values of a trial with several objectives (v3).
 
-JSON lives in TEXT columns; nothing is ever pickled."""
+JSON lives in TEXT columns; nothing is ever pickled. ``caviar_trials.values_json`` is a JSON
+array (one number per objective) for studies with several directions and NULL otherwise (the
+trial's values are then ``(value,)``); ``caviar_studies.directions`` is a JSON array of
+'minimize'/'maximize' (NULL in no row written by caviar, read as ``(direction,)``)."""
 
 from __future__ import annotations
 
@@ -40,6 +44,7 @@ studies = Table(
     Column("next_number", Integer, nullable=False),  # the next trial number
     Column("n_counted", Integer, nullable=False),    # running + finished-and-counted trials
     Column("n_lost", Integer, nullable=False, server_default="0"),  # v2: trials uncounted
+    Column("directions", Text, nullable=True),       # v3: JSON array, one per objective
 )
 
 trials = Table(
@@ -60,6 +65,7 @@ trials = Table(
     Column("heartbeat_at", Float, nullable=True),
     Column("seq", Integer, nullable=False),
     Column("parent_id", Integer, nullable=True),     # v2: lineage (retry or branch of)
+    Column("values_json", Text, nullable=True),      # v3: JSON array with several directions
     UniqueConstraint("study_id", "number", name="uq_caviar_trial_number"),
 )
 Index("ix_caviar_trials_study_seq", trials.c.study_id, trials.c.seq)

@@ -47,7 +47,8 @@ TRIAL_IDS = (
     "ORDER BY number")
 TRIAL_STATES = "SELECT id, study_id, state FROM caviar_trials WHERE id IN ({marks})"
 FINISH = (
-    "UPDATE caviar_trials SET state = :state, value = :value, error = :error, "
+    "UPDATE caviar_trials SET state = :state, value = :value, values_json = :values, "
+    "error = :error, "
     "counted = :counted, finished_at = :now, seq = :seq, "
     "params = COALESCE(:params, params), user_attrs = COALESCE(:user_attrs, user_attrs), "
     "system_attrs = COALESCE(:system_attrs, system_attrs), "
@@ -66,7 +67,8 @@ STALE = (
     "AND heartbeat_at < :limit")
 STALE_ANY = STALE + " LIMIT 1"
 TRIAL_COLS = ("id, study_id, number, state, value, params, user_attrs, system_attrs, error, "
-              "worker, counted, created_at, finished_at, heartbeat_at, seq, parent_id")
+              "worker, counted, created_at, finished_at, heartbeat_at, seq, parent_id, "
+              "values_json")
 TRIALS = (f"SELECT {TRIAL_COLS} FROM caviar_trials WHERE study_id = :sid "
           "AND seq > :since ORDER BY number")
 TRIAL = f"SELECT {TRIAL_COLS} FROM caviar_trials WHERE id = :tid"

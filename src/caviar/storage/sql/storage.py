@@ -70,10 +70,11 @@ class SQLStorage(Storage):
     @retrying
     def create_study(self, name: str, *, direction: str, sampler: dict[str, Any],
                      space: dict[str, Any], load_if_exists: bool = True,
-                     user_attrs: dict[str, Any] | None = None) -> StudyRecord:
+                     user_attrs: dict[str, Any] | None = None,
+                     directions: Sequence[str] | None = None) -> StudyRecord:
         check_study_name(name)
         return self._core.create_study(name, direction, sampler, space, load_if_exists,
-                                       user_attrs)
+                                       user_attrs, directions)
 
     @retrying
     def get_study(self, name: str) -> StudyRecord:
