@@ -82,7 +82,8 @@ def told_values(number: int, value: Any, directions: tuple[str, ...]
         if isinstance(v, bool) or not isinstance(v, int | float):
             raise UsageError(
                 f"trial {number}: values[{i}] must be a number, got {v!r} "
-                f"({type(v).__name__}); return {k} floats, one per direction")
+                f"({type(v).__name__}); return {k} floats, one per direction "
+                f"{list(directions)}")
         if not math.isfinite(v):
             return None, (f"objective returned values[{i}]={v!r} in {tuple(value)!r}; every "
                           "value must be finite (check for divergence)")

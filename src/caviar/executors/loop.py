@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from caviar.errors import ObjectiveLoadError, SpaceError, TrialPruned
+from caviar.errors import ObjectiveLoadError, SpaceError, TrialPruned, UsageError
 from caviar.executors.worker import INTERRUPTED, TERMINATED, Terminated, WorkerSession
 from caviar.trial_record import FAIL, PRUNED
 
@@ -170,4 +170,8 @@ def _run_one(session: WorkerSession, objective: Callable[..., Any], trial: Any,
             session.tell(trial, state=FAIL, error=f"{type(e).__name__}: {e}")
             raise
         return tell(state=FAIL, error=f"{type(e).__name__}: {e}")
-    return tell(value=value)
+    try:
+        return tell(value=value)
+    except UsageError as e:  # a value of the wrong shape: every trial would fail the same way
+        session.tell(trial, state=FAIL, error=f"{type(e).__name__}: {e}", counted=False)
+        raise
