@@ -34,18 +34,29 @@ MLP_SPACE: dict[str, Any] = {
     "bn_beta": Float(0.8, 0.999, scale="reverse_log"),
 }
 MLP_FIXED: dict[str, Any] = {"optimizer": "adam", "batch_norm": True, "epochs": 20}
+#: PBT explores hyperparameters a member can change while it trains; the shape stays fixed
+PBT_SPACE: dict[str, Any] = {
+    "lr": Float(1e-4, 1e-1, scale="log"),
+    "beta1": Float(0.8, 0.99, scale="reverse_log"),
+    "beta2": Float(0.99, 0.9999, scale="reverse_log"),
+    "bn_beta": Float(0.8, 0.999, scale="reverse_log"),
+}
+PBT_FIXED: dict[str, Any] = {"hidden": 64, "depth": 2, "batch_size": 64}
 
 
 def tune_population(study: Study, *, data: Any = "digits", n_trials: int,
                     population: int = 64, fixed: Mapping[str, Any] | None = None,
                     device: str = "cpu", dtype: Any = None, threads: int | None = None,
                     heartbeat: float = 5.0, stale_after: float = 30.0, data_seed: int = 0,
-                    on_population: Callable[[int, int], None] | None = None) -> Study:
+                    on_population: Callable[[int, int], None] | None = None,
+                    scheduler: Any = None) -> Study:
     """Run populations until the study holds ``n_trials`` trials that count.
 
     ``data``: a caviar.nn data set name ('digits', 'mnist5k', 'mnist1d') or a
     ``caviar.nn.Dataset``. ``fixed``: hyperparameters every member shares (default: Adam,
     batch norm, 20 epochs). The study's declared space (or ``MLP_SPACE``) supplies the rest.
+    ``scheduler``: a caviar.schedulers PBT, ASHA or Halving run inside each population
+    (adapters/schedule.py; docs/schedulers.md); the study's pruner is then not used.
     """
     try:
         import torch
@@ -72,12 +83,20 @@ def tune_population(study: Study, *, data: Any = "digits", n_trials: int,
                          f"hyperparameters; allowed: {', '.join(nn.ALLOWED_KEYS)}")
     # check the fixed part once, before any trial starts (bad input never costs a trial)
     nn.parse_config({**fixed, **{n: p.value(0.5) for n, p in study.declared.items()}})
+    if scheduler is not None:
+        from caviar.adapters.schedule import check_scheduler, train_scheduled
+
+        check_scheduler(scheduler, study.declared, fixed)
     dataset = data if isinstance(data, nn.Dataset) else nn.load_dataset(str(data),
                                                                         seed=data_seed)
     session = WorkerSession(study, heartbeat=heartbeat, stale_after=stale_after,
                             cap=n_trials)
     with session:
         for trials in session.populations(population, on_population):
+            if scheduler is not None:
+                train_scheduled(session, trials, dataset, fixed, device,
+                                dtype or torch.float32, threads, scheduler, study.declared)
+                continue
             _train_one_population(session, trials, dataset, fixed, device,
                                   dtype or torch.float32, threads)
     return study

@@ -1,0 +1,181 @@
+"""A population scheduler (caviar.schedulers) driving a caviar.nn population of trials.
+
+Each member is one trial. The scheduler's actions are applied by the engine
+(``caviar.nn.exploit.PopulationControl``) and recorded on the trials, JSON only:
+
+* ``system_attrs['schedule']``: ``[[epoch, params], ...]``, the params in effect from that
+  epoch on (epoch 0: the trial's own params); ``system_attrs['params_final']``;
+* ``system_attrs['exploits']``: ``[{epoch, from_trial, from_trial_id, before, after}, ...]``;
+  the member copied ``from_trial``'s state after its ``epoch``-th epoch (0-based); its
+  ``parent_id`` (the trial lineage column) is the source of its last exploit;
+* ``system_attrs['scheduler']``: the scheduler's description; ``system_attrs['rungs']``
+  (ASHA, halving): ``[[epoch, action, budget], ...]`` (pause, promote, start, stop).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from caviar.errors import UsageError
+from caviar.schedulers import (
+    ASHA,
+    PBT,
+    Exploit,
+    Explore,
+    Halving,
+    Pause,
+    Promote,
+    Report,
+    Start,
+    Stop,
+)
+from caviar.space import Space
+from caviar.trial_record import FAIL, PRUNED
+
+if TYPE_CHECKING:
+    from caviar.executors.worker import WorkerSession
+
+
+def check_scheduler(scheduler: Any, space: Space, fixed: Mapping[str, Any]) -> None:
+    """Refuse, before any trial starts, a scheduler the study cannot run."""
+    from caviar.nn.exploit import INPLACE_KEYS
+
+    if not isinstance(scheduler, PBT | ASHA | Halving):
+        raise UsageError(f"scheduler: must be caviar.schedulers.PBT, ASHA or Halving, got "
+                         f"{type(scheduler).__name__}; e.g. scheduler=PBT(interval=2)")
+    epochs = int(fixed.get("epochs", 20))
+    if isinstance(scheduler, PBT):
+        shaped = [n for n in space if n not in INPLACE_KEYS]
+        if shaped:
+            raise UsageError(
+                f"PBT: params {shaped} shape the network or its program, so a member cannot "
+                f"copy another's state across them; fix them (fixed={{...}}) and explore only "
+                f"{', '.join(k for k in INPLACE_KEYS if k != 'epochs')}")
+        scheduler.check_space(Space({n: space[n] for n in space}))
+        return
+    if scheduler.max_budget != epochs:
+        raise UsageError(f"{type(scheduler).__name__}: max_budget={scheduler.max_budget} must "
+                         f"equal the members' epochs={epochs}; pass max_budget={epochs}")
+    if fixed.get("lr_decay", "none") != "none" and isinstance(scheduler, ASHA):
+        raise UsageError("ASHA: a paused member's epochs fall behind the population's, so an "
+                         f"lr_decay schedule would drift, got lr_decay={fixed['lr_decay']!r}; "
+                         "use lr_decay='none' with ASHA")
+
+
+def _engine_params(params: Mapping[str, Any]) -> dict[str, Any]:
+    from caviar.nn.exploit import INPLACE_KEYS
+
+    return {k: v for k, v in params.items() if k in INPLACE_KEYS}
+
+
+class ScheduledPopulation:
+    """One population of trials under a scheduler; ``control`` is train_population's hook."""
+
+    def __init__(self, session: WorkerSession, trials: list[Any], scheduler: Any,
+                 space: Space, watch: Any = None) -> None:
+        self.session, self.trials, self.scheduler = session, trials, scheduler
+        self.space = space
+        self.params = {i: dict(t.params) for i, t in enumerate(trials)}
+        self.schedule: dict[int, list[list[Any]]] = {
+            i: [[0, dict(t.params)]] for i, t in enumerate(trials)}
+        self.exploits: dict[int, list[dict[str, Any]]] = {i: [] for i in range(len(trials))}
+        self.rungs: dict[int, list[list[Any]]] = {i: [] for i in range(len(trials))}
+        self.stopped: dict[int, str] = {}
+        self.epochs = dict.fromkeys(range(len(trials)), 0)  # epochs trained per member
+        self.watch = watch  # babysitting: polls control events per member (panda)
+
+    def control(self, epoch: int, reports: list[Any], pop: Any) -> None:
+        if epoch < 0:
+            actions = self.scheduler.start(self.space, self.params, classes=pop.classes())
+        else:
+            for r in reports:
+                self.epochs[r.member] = r.epoch + 1
+                v = r.val_accuracy
+                if v == v:
+                    self.trials[r.member].report(float(v), r.epoch)
+            if self.watch is not None:
+                self.watch.poll(epoch, pop, self)
+            live = [Report(r.member, r.epoch, float(r.val_accuracy), r.alive) for r in reports
+                    if r.member not in self.stopped]
+            actions = self.scheduler.decide(epoch, live)
+        for a in actions:
+            self.apply(a, pop)
+
+    def apply(self, a: Any, pop: Any) -> None:
+        m = getattr(a, "member", getattr(a, "dst", None))
+        assert m is not None
+        done = self.epochs[m]
+        if isinstance(a, Exploit):
+            pop.exploit(a.dst, a.src)
+            src = self.trials[a.src]
+            self.exploits[a.dst].append({
+                "epoch": done - 1, "from_trial": src.number, "from_trial_id": src.id,
+                "before": dict(self.params[a.dst]), "after": dict(self.params[a.src])})
+            self.params[a.dst] = dict(self.params[a.src])
+            self.schedule[a.dst].append([done, dict(self.params[a.src])])
+            self.trials[a.dst].system_attrs["parent_id"] = src.id
+        elif isinstance(a, Explore):
+            pop.set_params(a.member, _engine_params(a.params))
+            self.params[a.member] = {**self.params[a.member], **a.params}
+            sched = self.schedule[a.member]
+            if sched and sched[-1][0] == done:
+                sched[-1] = [done, dict(self.params[a.member])]
+            else:
+                sched.append([done, dict(self.params[a.member])])
+            if self.exploits[a.member] and self.exploits[a.member][-1]["epoch"] == done - 1:
+                self.exploits[a.member][-1]["after"] = dict(self.params[a.member])
+        elif isinstance(a, Pause):
+            pop.pause(m)
+            self.rungs[m].append([done, "pause", done])
+        elif isinstance(a, Promote | Start):
+            pop.resume(m)
+            self.rungs[m].append([done, "promote" if isinstance(a, Promote) else "start",
+                                  a.budget])
+        elif isinstance(a, Stop):
+            pop.stop(m)
+            self.rungs[m].append([done, "stop", done])
+            self.stopped[m] = f"{self.scheduler.name}: stopped after {done} epochs"
+
+    def tell(self, result: Any, seconds: float) -> None:
+        per_trial = seconds / max(1, len(self.trials))
+        for i, (t, m) in enumerate(zip(self.trials, result.members, strict=True)):
+            t.set_user_attr("val_accuracy", m.val_accuracy if m.history else None)
+            t.set_user_attr("train_loss", m.train_loss if m.history else None)
+            t.set_user_attr("epochs_trained", m.epochs_trained)
+            attrs = t.system_attrs
+            attrs["population_size"] = len(self.trials)
+            attrs["population_seconds_per_trial"] = per_trial
+            attrs["scheduler"] = self.scheduler.describe()
+            attrs["schedule"] = self.schedule[i]
+            attrs["params_final"] = self.params[i]
+            if self.exploits[i]:
+                attrs["exploits"] = self.exploits[i]
+            if self.rungs[i]:
+                attrs["rungs"] = self.rungs[i]
+            if m.state == "failed":
+                self.session.tell(t, state=FAIL, error=m.error or "diverged")
+            elif m.state == "stopped" or i in self.stopped:
+                attrs["pruned_because"] = self.stopped.get(
+                    i, f"{self.scheduler.name}: waiting after {m.epochs_trained} epochs when "
+                       "the population ended")
+                self.session.tell(t, state=PRUNED)
+            else:
+                self.session.tell(t, float(m.val_accuracy))
+
+
+def train_scheduled(session: WorkerSession, trials: list[Any], data: Any,
+                    fixed: dict[str, Any], device: str, dtype: Any, threads: int | None,
+                    scheduler: Any, space: Space, watch: Any = None) -> None:
+    """Train one population of ``trials`` under ``scheduler`` and tell every trial."""
+    import copy
+
+    from caviar import nn
+
+    run = ScheduledPopulation(session, trials, copy.deepcopy(scheduler), space, watch)
+    configs = [{**fixed, **t.params, "seed": t.number} for t in trials]
+    started = time.perf_counter()
+    result = nn.train_population(configs, data, device=device, dtype=dtype,
+                                 control=run.control, threads=threads)
+    run.tell(result, time.perf_counter() - started)
