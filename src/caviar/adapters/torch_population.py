@@ -17,6 +17,7 @@ import os
 import time
 import traceback
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from caviar.adapters.member_pruning import members_to_stop
@@ -46,10 +47,23 @@ def _build(member_fn: Callable[[Any], Any], trial: Any, number: int) -> Any:
         torch.manual_seed(number)
         m = member_fn(trial)
     if not isinstance(m, Member):
-        name = getattr(member_fn, "__name__", repr(member_fn))
+        name = getattr(member_fn, "__name__", None) or getattr(member_fn, "spec", repr(member_fn))
         raise UsageError(f"member function {name}: must return a caviar.torch.Member, got "
                          f"{type(m).__name__}; end it with return ct.Member(model, lr=...)")
     return m
+
+
+@dataclass(frozen=True)
+class PopulationSettings:
+    """How every population of one ``optimize`` call trains (picklable: a Ray task gets it)."""
+
+    loss: Any = "cross_entropy"
+    metric: Any = "accuracy"
+    epochs: int = 10
+    device: str = "cpu"
+    dtype: Any = None
+    seed: int = 0
+    checkpoint: bool = True
 
 
 def optimize(study: Study, member_fn: Callable[[Any], Any], *, train: Any, val: Any,
@@ -57,21 +71,31 @@ def optimize(study: Study, member_fn: Callable[[Any], Any], *, train: Any, val: 
              population: int = 32, n_trials: int = 128, device: str = "cpu",
              dtype: Any = None, seed: int = 0, checkpoint: bool = True,
              heartbeat: float = 5.0, stale_after: float = 30.0,
+             backend: str = "local", workers: int = 1, ray: Any = None,
              on_population: Callable[[int, int], None] | None = None,
              on_groups: Callable[[list[str]], None] | None = None) -> Study:
     """Run populations until the study holds ``n_trials`` trials that count.
 
     ``train``/``val``: ``(x, y)`` tensors, a torch Dataset or a DataLoader. ``seed``: the
     batch order and Dropout masks of every population. ``on_groups(labels)``: the programs
-    each population forms (a progress line).
+    each population forms (a progress line). ``backend="ray"``: each population is one Ray
+    task (``workers`` of them at a time, each on ``ray=RayOptions(cpus_per_trial=...,
+    gpus_per_trial=...)``, the resources of one population); the storage stays the one
+    source of truth.
     """
     torch = _need_torch()
     from caviar.torch.data import as_tensors
     from caviar.torch.losses import DIRECTIONS, resolve_loss, resolve_metric
 
-    for name, v in (("n_trials", n_trials), ("population", population), ("epochs", epochs)):
+    for name, v in (("n_trials", n_trials), ("population", population), ("epochs", epochs),
+                    ("workers", workers)):
         if isinstance(v, bool) or not isinstance(v, int) or v < 1:
             raise UsageError(f"{name}: must be an integer >= 1, got {name}={v!r}")
+    if backend not in ("local", "ray"):
+        raise UsageError(f"backend: must be 'local' or 'ray', got backend={backend!r}")
+    if backend == "local" and workers != 1:
+        raise UsageError(f"workers={workers}: several workers need backend='ray' here (or "
+                         "run several processes on one shared storage)")
     if not callable(member_fn):
         raise UsageError(f"member_fn: must be a function trial -> caviar.torch.Member, got "
                          f"{type(member_fn).__name__}")
@@ -82,12 +106,21 @@ def optimize(study: Study, member_fn: Callable[[Any], Any], *, train: Any, val: 
                          f"direction={study.direction!r}; create the study with "
                          f"direction={want!r}")
     data = (as_tensors(train, "train"), as_tensors(val, "val"))  # read once, before trials
+    settings = PopulationSettings(loss=loss, metric=metric, epochs=epochs, device=device,
+                                  dtype=dtype or torch.float32, seed=seed,
+                                  checkpoint=checkpoint)
+    if backend == "ray":
+        from caviar.adapters.torch_ray import run_populations_ray
+
+        run_populations_ray(study, member_fn, data, settings, population=population,
+                            n_trials=n_trials, workers=workers, options=ray,
+                            heartbeat=heartbeat, stale_after=stale_after,
+                            on_population=on_population)
+        return study
     session = WorkerSession(study, heartbeat=heartbeat, stale_after=stale_after, cap=n_trials)
     with session:
         for trials in session.populations(population, on_population):
-            _one_population(session, trials, member_fn, data, loss=loss, metric=metric,
-                            epochs=epochs, device=device, dtype=dtype or torch.float32,
-                            seed=seed, checkpoint=checkpoint, on_groups=on_groups)
+            run_population(session, trials, member_fn, data, settings, on_groups=on_groups)
     return study
 
 
@@ -98,11 +131,13 @@ def _abort(session: WorkerSession, trials: list[Any], err: Exception) -> None:
     raise err
 
 
-def _one_population(session: WorkerSession, trials: list[Any], member_fn: Any,
-                    data: tuple[Any, Any], *, loss: Any, metric: Any, epochs: int,
-                    device: str, dtype: Any, seed: int, checkpoint: bool,
-                    on_groups: Any) -> None:
+def run_population(session: WorkerSession, trials: list[Any], member_fn: Any,
+                   data: tuple[Any, Any], settings: PopulationSettings, *,
+                   on_groups: Any = None) -> None:
+    """Train ``trials`` (started, held by ``session``) as one population and tell each."""
     from caviar import torch as ct
+
+    s = settings
 
     study = session.study
     members, live, failed = [], [], set()
@@ -134,9 +169,9 @@ def _one_population(session: WorkerSession, trials: list[Any], member_fn: Any,
 
     started = time.perf_counter()
     try:
-        result = ct.train_population(members, data[0], data[1], loss=loss, metric=metric,
-                                     epochs=epochs, device=device, dtype=dtype, seed=seed,
-                                     on_epoch=on_epoch, on_groups=on_groups)
+        result = ct.train_population(members, data[0], data[1], loss=s.loss, metric=s.metric,
+                                     epochs=s.epochs, device=s.device, dtype=s.dtype,
+                                     seed=s.seed, on_epoch=on_epoch, on_groups=on_groups)
     except UsageError as e:
         if any(t.reports for t in trials):
             raise
@@ -152,7 +187,7 @@ def _one_population(session: WorkerSession, trials: list[Any], member_fn: Any,
         if m.state == "failed":
             session.tell(t, state=FAIL, error=m.error or "diverged")
             continue
-        if checkpoint:
+        if s.checkpoint:
             dt = next((str(v.dtype) for v in m.state_dict.values()
                        if v.is_floating_point()), "torch.float32")
             t.checkpoint({"state_dict": m.state_dict, "dtype": dt,

@@ -87,12 +87,27 @@ def load_value(spec: str, default_path: str) -> Any:
 @click.option("--dtype", type=click.Choice(["float32", "float64"]), default="float32",
               show_default=True)
 @click.option("--threads", type=int, default=None, help="torch threads (default: all cores).")
+@click.option("--backend", type=click.Choice(["local", "ray"]), default="local",
+              show_default=True, help="This process, or one Ray task per population.")
+@click.option("--workers", "-w", type=int, default=1, show_default=True,
+              help="Ray: populations trained at once.")
+@click.option("--address", default=None, help="Ray cluster address: auto or ray://host:port "
+              "[default: start a local Ray].")
+@click.option("--cpus-per-trial", type=float, default=1.0, show_default=True,
+              help="Ray: CPUs of one population (also its torch threads).")
+@click.option("--gpus-per-trial", type=float, default=0.0, show_default=True,
+              help="Ray: GPUs of one population (use with --device cuda or auto).")
+@click.option("--max-retries", type=int, default=3, show_default=True,
+              help="Ray: retries of a population whose worker died (it resumes from its "
+              "members' last epoch checkpoints).")
 @stale_after_option
 @storage_option
 @quiet_option
 def tune_torch(target: str, train_spec: str, val_spec: str, n_trials: int, population: int,
                epochs: int, loss: str, metric: str, study_name: str, sampler: str | None,
                pruner: str, seed: int | None, device: str, dtype: str, threads: int | None,
+               backend: str, workers: int, address: str | None, cpus_per_trial: float,
+               gpus_per_trial: float, max_retries: int,
                stale_after: float | None, storage: str, quiet: bool) -> None:
     """Tune MEMBER(trial) -> caviar.torch.Member defined in FILE.py: every population of
     trials trains as one batched program per group of same-shaped networks."""
@@ -109,6 +124,19 @@ def tune_torch(target: str, train_spec: str, val_spec: str, n_trials: int, popul
             raise UsageError(f"{name}: must be >= 1, got {v}")
     if threads is not None and threads < 1:
         raise UsageError(f"--threads: must be >= 1, got {threads}")
+    ray_options = None
+    if backend == "ray":
+        from caviar.executors.ray_backend import RayOptions
+
+        if workers < 1 or cpus_per_trial <= 0 or gpus_per_trial < 0 or max_retries < 0:
+            raise UsageError(f"--backend ray: needs --workers >= 1, --cpus-per-trial > 0, "
+                             f"--gpus-per-trial >= 0 and --max-retries >= 0, got {workers}, "
+                             f"{cpus_per_trial}, {gpus_per_trial}, {max_retries}")
+        ray_options = RayOptions(address=address, cpus_per_trial=cpus_per_trial,
+                                 gpus_per_trial=gpus_per_trial, max_retries=max_retries)
+    elif workers != 1:
+        raise UsageError(f"--workers {workers}: needs --backend ray (or start several "
+                         "tune-torch processes on one --storage)")
     ref = ObjectiveRef(target)
     train = load_value(train_spec, ref.path)
     val = load_value(val_spec, ref.path)
@@ -133,7 +161,8 @@ def tune_torch(target: str, train_spec: str, val_spec: str, n_trials: int, popul
     out = console(quiet)
     out.print(f"study [bold]{esc(study.name)}[/] in {esc(study.storage.url)}: {n_trials} "
               f"trials of {esc(ref.func)} from {esc(os.path.basename(ref.path))}, "
-              f"{population} at a time, {epochs} epochs, device {device}, {dtype}")
+              f"{population} at a time, {epochs} epochs, device {device}, {dtype}"
+              + (f", {workers} Ray task(s) at a time" if backend == "ray" else ""))
     done = sum(1 for t in study.trials if t.counted and t.state != "running")
     view = ProgressView(study.name, direction, n_trials, done, _best(study),
                         enabled=not quiet)
@@ -148,9 +177,11 @@ def tune_torch(target: str, train_spec: str, val_spec: str, n_trials: int, popul
                        err=True)
 
     try:
-        ct.optimize(study, ref.load(), train=train, val=val, loss=loss, metric=metric,
-                    epochs=epochs, population=population, n_trials=n_trials, device=device,
-                    dtype=getattr(torch, dtype), seed=seed or 0,
+        # Ray workers load FILE.py:MEMBER themselves (the reference pickles, not the function)
+        ct.optimize(study, ref if backend == "ray" else ref.load(), train=train, val=val,
+                    loss=loss, metric=metric, epochs=epochs, population=population,
+                    n_trials=n_trials, device=device, dtype=getattr(torch, dtype),
+                    seed=seed or 0, backend=backend, workers=workers, ray=ray_options,
                     on_population=on_population, on_groups=on_groups,
                     **liveness(stale_after))
         on_population(0, 0)
