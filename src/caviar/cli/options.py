@@ -85,7 +85,7 @@ def run_options(f: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--study", "study_name", default=None, callback=nonblank_study,
                      help="Study name (created or resumed)."),
         click.option("--sampler", type=click.Choice(["random", "grid", "sobol", "tpe",
-                                                      "coarse-to-fine"]),
+                                                      "coarse-to-fine", "nsga2"]),
                      default=None, help="Sampler of the study [default: random for a new "
                      "one, the stored one for an existing one; a new --sampler is stored]."),
         click.option("--pruner", type=click.Choice(["none", "median", "asha", "halving",
