@@ -106,7 +106,7 @@ def test_hostile_names_show_as_text_and_run_nothing(browser: Any, dashboard_at: 
     page.goto(base + f"/#/study/{page.evaluate('n => encodeURIComponent(n)', name)}/trial/0")
     page.wait_for_selector("#trial-title")
     page.wait_for_selector("#fig-trial .main-svg")
-    assert XSS in (page.text_content("#trial-info") or "")
+    assert XSS in (page.text_content("#params") or "")
     assert XSS in (page.text_content("#events") or "")
     page.wait_for_timeout(300)
     assert dialogs == []

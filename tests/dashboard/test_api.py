@@ -96,7 +96,13 @@ def test_trial_page_with_events(study: caviar.Study) -> None:
     page = client(study).get("/api/trial", params={"study": "s", "number": 0}).json()
     assert [e["kind"] for e in page["events"]] == ["nudge", "rewind"]
     names = [tr.get("name") for tr in page["figure"]["data"]]
-    assert "nudge" in names and "rewind" in names
+    assert "nudge (1)" in names and "rewind (1)" in names
+    # no babysitter confirmed the nudge: pending, drawn open; a rewind is done at its step
+    assert [e["status"] for e in page["events"]] == ["pending", "done"]
+    marks = {tr["name"]: tr for tr in page["figure"]["data"]}
+    assert marks["nudge (1)"]["marker"]["symbol"] == ["triangle-up-open"]
+    assert marks["rewind (1)"]["x"] == [5]
+    assert all("text" not in tr.get("mode", "") for tr in page["figure"]["data"])
     assert client(study).get("/api/trial", params={"study": "s", "number": 99}).status_code \
         == 404
 

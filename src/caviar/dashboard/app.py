@@ -6,10 +6,13 @@ Routes (study names travel as query parameters, so any name works):
   package); ``GET /api/studies``;
 * ``GET /api/study?study=NAME&since=SEQ``: summary (counts, best, space, ``seq``);
 * ``GET /api/trials?study=NAME&offset=&limit=&sort=number|value|state|duration|param:NAME
-  &order=asc|desc&state=``: one page of the trials table, sorted on the server;
+  &order=asc|desc&state=&q=TEXT&filters=JSON``: one page of the trials table, sorted and
+  filtered on the server (``filters.py``); the page sorts ``value`` best first by default;
 * ``GET /api/figures?study=NAME&since=SEQ``: downsampled figure specs, or ``changed: false``
   when nothing changed since ``SEQ`` (the page polls this);
-* ``GET /api/trial?study=NAME&number=N``: one trial, its curve and its control events;
+* ``GET /api/trial?study=NAME&number=N``: one trial as text (params start / in use, events
+  with their applied state, attributes, the pruning reason) and its curve (``trial_page.py``);
+* ``GET /api/compare?study=A&study=B...``: the studies' histories in one figure;
 * ``POST /api/control`` (only with ``allow_control``): ``{"study", "number", "action":
   stop|pause|resume|nudge, ...}`` recorded as a control event on the running trial. With a
   ``token`` (always when controls are reachable beyond loopback) it must carry
@@ -36,6 +39,9 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
+from caviar.dashboard import filters
+from caviar.dashboard.compare import MAX_STUDIES as MAX_COMPARED
+from caviar.dashboard.compare import compare_figure
 from caviar.dashboard.views import SORT_KEYS, StudyView
 from caviar.errors import StudyNotFoundError, UsageError
 from caviar.storage import Storage
@@ -43,6 +49,7 @@ from caviar.trial_record import RUNNING, STATES
 
 STATIC = Path(__file__).resolve().parent / "static"
 ACTIONS = ("stop", "pause", "resume", "nudge")
+ASSETS = ("app.js", "core.js", "table.js", "study.js", "trial.js", "compare.js", "app.css")
 MAX_LIMIT = 500
 CSP = ("default-src 'self'; script-src 'self' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; "
        "img-src 'self' data: blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; "
@@ -179,9 +186,14 @@ def create_app(storage: Storage, *, allow_control: bool = False,
         state = req.query_params.get("state") or None
         if state is not None and state not in STATES:
             raise BadRequest(f"state: must be one of {list(STATES)}, got {state!r}")
+        try:
+            ranges = filters.parse(req.query_params.get("filters"), list(v.space))
+        except filters.FilterError as e:
+            raise BadRequest(str(e)) from None
         page = v.page(offset=_int(req, "offset", 0, 0), limit=_int(req, "limit", 50, 1,
                                                                      MAX_LIMIT),
-                      sort=sort, descending=order == "desc", state=state)
+                      sort=sort, descending=order == "desc", state=state, ranges=ranges,
+                      text=req.query_params.get("q") or None)
         return _json({"seq": v.seq, **page})
 
     @guarded
@@ -199,6 +211,14 @@ def create_app(storage: Storage, *, allow_control: bool = False,
         if page is None:
             raise BadRequest(f"trial {number}: not in study {v.name!r}", 404)
         return _json({**page, **flags, "study": v.name})
+
+    @guarded
+    def compare(req: Request) -> Response:
+        names = list(dict.fromkeys(req.query_params.getlist("study")))
+        if not 2 <= len(names) <= MAX_COMPARED:
+            raise BadRequest(f"compare: give 2 to {MAX_COMPARED} different studies as "
+                             f"?study=A&study=B, got {len(names)}")
+        return _json(compare_figure([dash.view(n) for n in names]))
 
     async def control(req: Request) -> Response:
         if not allow_control:
@@ -234,7 +254,7 @@ def create_app(storage: Storage, *, allow_control: bool = False,
                 return Response("// plotly is not installed: pip install 'caviar[viz]'",
                                 media_type="text/javascript")
             return FileResponse(p, media_type="text/javascript")
-        if name not in ("app.js", "app.css"):
+        if name not in ASSETS:
             return _json({"error": "not found"}, 404)
         return FileResponse(STATIC / name)
 
@@ -242,6 +262,7 @@ def create_app(storage: Storage, *, allow_control: bool = False,
         Route("/", index), Route("/static/{name}", static),
         Route("/api/studies", studies), Route("/api/study", study),
         Route("/api/trials", trials), Route("/api/figures", figs), Route("/api/trial", trial),
+        Route("/api/compare", compare),
         Route("/api/control", control, methods=["POST"]),
     ]
     middleware = [Middleware(SecurityHeaders)]

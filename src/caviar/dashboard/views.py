@@ -15,6 +15,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+from caviar.dashboard import filters, trial_page
 from caviar.space import Space
 from caviar.storage import Storage
 from caviar.trial_record import COMPLETE, FINISHED, MINIMIZE, RUNNING, FrozenTrial
@@ -27,8 +28,7 @@ class StudyView:
     """One study as the dashboard sees it; every method is safe to call from many threads."""
 
     def __init__(self, storage: Storage, name: str, *, max_points: int = 1500,
-                 max_curves: int = 60, curve_points: int = 100,
-                 importance_method: str = "binned") -> None:
+                 max_curves: int = 60, curve_points: int = 100) -> None:
         self.storage = storage
         self.record = storage.get_study(name)  # raises StudyNotFoundError
         self.name = name
@@ -43,8 +43,6 @@ class StudyView:
         self._imp: tuple[int, Any] | None = None
         self._sorted: dict[tuple[str, bool, str | None], tuple[int, list[FrozenTrial]]] = {}
         self.refreshed_at = 0.0
-        # binned: NumPy main effects, milliseconds (the forest is for the report: seconds)
-        self.importance_method = importance_method
 
     # ------------------------------------------------------------------ reading
     def refresh(self, min_interval: float = 0.0) -> int:
@@ -91,7 +89,10 @@ class StudyView:
 
     # ------------------------------------------------------------------ trials table
     def page(self, *, offset: int, limit: int, sort: str, descending: bool,
-             state: str | None) -> dict[str, Any]:
+             state: str | None, ranges: Sequence[Any] = (), text: str | None = None
+             ) -> dict[str, Any]:
+        """One page of the table. ``offset`` past the end gives the last page (a jump to page
+        400 of a table that shrank under a filter still shows rows)."""
         key = (sort, descending, state)
         with self._lock:
             hit = self._sorted.get(key)
@@ -104,8 +105,14 @@ class StudyView:
                 self._sorted = {k: v for k, v in self._sorted.items() if v[0] == self.seq}
                 self._sorted[key] = hit = (self.seq, rows)
         rows = hit[1]
-        return {"total": len(rows), "offset": offset, "limit": limit, "sort": sort,
-                "order": "desc" if descending else "asc", "columns": list(self.space),
+        if ranges or text:
+            rows = filters.apply(rows, ranges, text)
+        total = len(rows)
+        if offset >= total and total:
+            offset = (total - 1) // limit * limit
+        return {"total": total, "n_trials": len(self.by_number), "offset": offset,
+                "limit": limit, "sort": sort, "order": "desc" if descending else "asc",
+                "direction": self.record.direction, "columns": list(self.space),
                 "rows": [trial_row(t) for t in rows[offset:offset + limit]]}
 
     # ------------------------------------------------------------------ figures
@@ -119,8 +126,7 @@ class StudyView:
             if self._imp is not None and n < self._imp[0] * 1.1 + 5 and \
                     (self._imp[0] > 0 or n == 0):
                 return self._imp[1]
-        imp = param_importance(ts, self.space, method=self.importance_method,
-                               max_trials=1000)
+        imp = param_importance(ts, self.space, max_trials=1000)
         with self._lock:
             self._imp = (n, imp)
         return imp
@@ -187,22 +193,28 @@ class StudyView:
         for _, step, v in self.storage.get_reports(self.record.id, [t.id]):
             curve[step] = v
         events = self.storage.get_events(t.id)
-        marks = data.event_marks(events, curve)
         steps, values = data.thin_steps(sorted(curve), [curve[s] for s in sorted(curve)], 2000)
-        thin = dict(zip(steps, values, strict=True))
-        return {"trial": {**trial_row(t), "user_attrs": t.user_attrs,
-                          "system_attrs": t.system_attrs, "worker": t.worker,
-                          "created_at": t.created_at, "finished_at": t.finished_at},
-                "events": [{"id": e.id, "kind": e.kind, "payload": e.payload, "at": e.at,
-                            "applied_step": e.applied_step} for e in events],
-                "n_reports": len(curve),
-                "figure": figures.trial_figure(thin, marks, number=t.number, state=t.state)}
+        page = trial_page.build(t, events, dict(zip(steps, values, strict=True)))
+        return {"trial": {**trial_row(t), "worker": t.worker, "created_at": t.created_at,
+                          "finished_at": t.finished_at},
+                "n_reports": len(curve), "direction": self.record.direction, **page}
 
 
 def trial_row(t: FrozenTrial) -> dict[str, Any]:
-    return {"number": t.number, "state": t.state, "value": _json_num(t.value),
-            "params": {k: _json_num(v) for k, v in t.params.items()},
-            "duration": t.duration, "error": t.error}
+    """A table row. A member of a population trained together with the others as one program
+    and was told at the end with them, so its duration is the population's: ``population``
+    says so (size, seconds per member, the epochs this member trained)."""
+    row = {"number": t.number, "state": t.state, "value": _json_num(t.value),
+           "params": {k: _json_num(v) for k, v in t.params.items()},
+           "duration": t.duration, "error": t.error,
+           "reason": t.system_attrs.get("pruned_because")}
+    size = t.system_attrs.get("population_size")
+    if isinstance(size, int) and size > 1:
+        row["population"] = {"size": size,
+                             "seconds_per_trial": t.system_attrs.get(
+                                 "population_seconds_per_trial"),
+                             "epochs": t.user_attrs.get("epochs_trained")}
+    return row
 
 
 def _json_num(v: Any) -> Any:

@@ -1,0 +1,113 @@
+// caviar dashboard, shared helpers (window.CV). Data goes into the DOM with textContent only
+// (never innerHTML): any study name, param name or error message shows as text and runs nothing.
+"use strict";
+(function () {
+  var TOKEN_KEY = "caviar-token";
+  var CV = window.CV = {timers: [], pendingPlots: []};
+
+  // The control token travels once in the URL (/#token=T or ?token=T, as `caviar dashboard`
+  // prints it), is kept in sessionStorage for this tab, and is removed from the address bar.
+  CV.takeToken = function () {
+    var m = /^#token=([^&]*)/.exec(location.hash) || /[?&]token=([^&#]*)/.exec(location.search);
+    if (!m) return;
+    try { sessionStorage.setItem(TOKEN_KEY, decodeURIComponent(m[1])); } catch (e) { /* storage off */ }
+    var search = location.search.replace(/([?&])token=[^&#]*&?/, "$1").replace(/[?&]$/, "");
+    history.replaceState(null, "", location.pathname + search + (/^#token=/.test(location.hash) ? "#/" : location.hash));
+  };
+  CV.token = function () {
+    try { return sessionStorage.getItem(TOKEN_KEY); } catch (e) { return null; }
+  };
+  CV.el = function (tag, attrs, text) {
+    var e = document.createElement(tag);
+    if (attrs) Object.keys(attrs).forEach(function (k) { e.setAttribute(k, attrs[k]); });
+    if (text !== undefined && text !== null) e.textContent = String(text);
+    return e;
+  };
+  CV.clear = function (node) { while (node.firstChild) node.removeChild(node.firstChild); };
+  CV.q = function (params) {
+    var out = [];
+    Object.keys(params).forEach(function (k) {
+      var v = params[k];
+      if (v === null || v === undefined) return;
+      (Array.isArray(v) ? v : [v]).forEach(function (x) { out.push(encodeURIComponent(k) + "=" + encodeURIComponent(x)); });
+    });
+    return out.join("&");
+  };
+  CV.api = function (path, params) {
+    return fetch("/api/" + path + "?" + CV.q(params || {}), {headers: {"Accept": "application/json"}})
+      .then(function (r) {
+        return r.json().then(function (body) {
+          if (!r.ok) throw new Error(body.error || ("HTTP " + r.status));
+          return body;
+        });
+      });
+  };
+  CV.fmt = function (v) {
+    if (v === null || v === undefined) return "";
+    if (typeof v === "number") return Number.isInteger(v) ? String(v) : Number(v.toPrecision(4)).toString();
+    return String(v);
+  };
+  // 0.64 ms, 0.123 s, 12.3 s, 1m03s, 2h05m
+  CV.seconds = function (s) {
+    if (s === null || s === undefined) return "";
+    if (s < 0.00995) return (s * 1000).toPrecision(2).replace(/\.?0+$/, "") + " ms";
+    if (s < 59.95) return Number(s.toPrecision(3)).toString() + " s";
+    var w = Math.round(s);
+    if (w < 3600) return Math.floor(w / 60) + "m" + String(w % 60).padStart(2, "0") + "s";
+    return Math.floor(w / 3600) + "h" + String(Math.floor(w % 3600 / 60)).padStart(2, "0") + "m";
+  };
+  CV.escHtml = function (s) {
+    return String(s).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&#x27;");
+  };
+  CV.hashFor = function (study, number) {
+    var h = "#/study/" + encodeURIComponent(study);
+    return number === undefined ? h : h + "/trial/" + number;
+  };
+  CV.crumbs = function (study, number) {
+    var c = document.getElementById("crumbs");
+    CV.clear(c);
+    if (study !== undefined) c.appendChild(CV.el("a", {href: CV.hashFor(study), id: "crumb-study"}, study));
+    if (number !== undefined) c.appendChild(CV.el("span", null, "trial " + number));
+  };
+  CV.live = function (on) { document.getElementById("live").className = on ? "live on" : "live"; };
+  CV.showError = function (node, err) { node.appendChild(CV.el("p", {"class": "error"}, "error: " + err.message)); };
+  CV.every = function (fn, ms) { var t = setInterval(fn, ms); CV.timers.push(t); return t; };
+
+  // Plotly loads after the page's own scripts (the table never waits for 3.5 MB of plotly.js):
+  // plots asked for before it arrives are drawn when it does.
+  function draw(div, spec, handlers) {
+    spec.layout.autosize = true;
+    Plotly.react(div, spec.data, spec.layout, {responsive: true, displaylogo: false});
+    if (handlers && !div.cvBound) {
+      div.cvBound = true;
+      if (handlers.click) div.on("plotly_click", function (ev) { handlers.click(ev, div); });
+      if (handlers.select) div.on("plotly_selected", function (ev) { handlers.select(ev, div); });
+    }
+  }
+  CV.plot = function (id, spec, handlers) {
+    var div = typeof id === "string" ? document.getElementById(id) : id;
+    if (!div) return;
+    if (window.Plotly) draw(div, spec, handlers);
+    else CV.pendingPlots.push([div, spec, handlers]);
+  };
+  CV.plotlyLoaded = function () {
+    var todo = CV.pendingPlots; CV.pendingPlots = [];
+    todo.forEach(function (p) { if (document.body.contains(p[0])) draw(p[0], p[1], p[2]); });
+  };
+  // A purged div gives its WebGL context back (a browser keeps about 16).
+  CV.purgeAll = function (root) {
+    if (!window.Plotly) { CV.pendingPlots = []; return; }
+    Array.prototype.forEach.call((root || document).querySelectorAll(".js-plotly-plot"), function (d) { Plotly.purge(d); });
+  };
+  // The trial a clicked point stands for: its trace's ids, else x when x is the trial number,
+  // else an integer text (param slices and curves carry the number as text).
+  CV.trialOf = function (pt) {
+    var d = pt.data || {}, i = pt.pointIndex !== undefined ? pt.pointIndex : pt.pointNumber;
+    if (d.ids && d.ids[i] !== undefined) return parseInt(d.ids[i], 10);
+    if (typeof d.hovertemplate === "string" && d.hovertemplate.indexOf("trial %{x}") >= 0) return pt.x;
+    var t = Array.isArray(d.text) ? d.text[i] : pt.text;
+    if (typeof t === "number" && Number.isInteger(t)) return t;
+    if (typeof t === "string" && /^\d+$/.test(t)) return parseInt(t, 10);
+    return null;
+  };
+})();
