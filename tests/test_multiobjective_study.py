@@ -268,3 +268,39 @@ def test_storage_finish_carries_values_into_the_study_history():
     t = study.ask()
     study.storage.finish_trials([TrialUpdate(t.id, "complete", None, values=(2.0, 1.0))])
     assert study.trials[0].values == (2.0, 1.0)
+
+
+# ---------------------------------------------------------------------- names and exports
+def test_objective_names_name_the_export_columns():
+    import csv
+    import io
+    import json
+
+    study = caviar.create_study(directions=DIRS)
+    assert study.objective_names == ["values_0", "values_1"]
+    study.optimize(objective, n_trials=4)
+    cols = next(csv.reader(io.StringIO(study.to_csv())))
+    assert cols[:4] == ["number", "state", "values_0", "values_1"] and "value" not in cols
+    study.set_objective_names(["accuracy", "n_params"])
+    assert study.objective_names == ["accuracy", "n_params"]
+    df = study.to_dataframe()
+    assert list(df.columns[:4]) == ["number", "state", "values_accuracy", "values_n_params"]
+    assert [tuple(r) for r in df[["values_accuracy", "values_n_params"]].to_numpy()] == \
+        [t.values for t in study.trials]
+    doc = json.loads(study.to_json())
+    assert doc["objective_names"] == ["accuracy", "n_params"]
+    assert doc["trials"][0]["values"] == list(study.trials[0].values)
+    for bad in (["a"], ["a", "a"], ["a", ""], "ab"):
+        with pytest.raises(UsageError, match="objective names: need 2 distinct non-empty names"):
+            study.set_objective_names(bad)
+    assert study.objective_names == ["accuracy", "n_params"]
+
+
+def test_one_direction_exports_are_unchanged():
+    import csv
+    import io
+
+    study = caviar.create_study()
+    study.tell(study.ask(), 1.5)
+    assert study.objective_names == ["value"]
+    assert next(csv.reader(io.StringIO(study.to_csv())))[:3] == ["number", "state", "value"]

@@ -1,4 +1,8 @@
-"""Exports of a study's trials: a pandas DataFrame, CSV and JSON (plain values only)."""
+"""Exports of a study's trials: a pandas DataFrame, CSV and JSON (plain values only).
+
+A study with several directions exports one column per objective instead of ``value``:
+``values_0``, ``values_1``, ... or ``values_<name>`` once the objectives are named
+(``study.set_objective_names``); the JSON carries ``directions`` and each trial's ``values``."""
 
 from __future__ import annotations
 
@@ -13,19 +17,36 @@ if TYPE_CHECKING:
 _BASE = ["number", "state", "value", "duration", "error"]
 
 
+def value_keys(study: Study) -> list[str]:
+    """The export's value columns: ``value``, or one per objective."""
+    if not study.is_multi_objective:
+        return ["value"]
+    held = study.user_attrs.get("objective_names")
+    return [f"values_{n}" for n in (study.objective_names if held else
+                                    range(len(study.directions)))]
+
+
 def rows(study: Study) -> tuple[list[str], list[dict[str, Any]]]:
     trials = study.trials
+    keys = value_keys(study)
     names: list[str] = list(study.space)
     for t in trials:
         for k in t.params:
             if k not in names:
                 names.append(k)
     attrs = sorted({k for t in trials for k in t.user_attrs})
-    cols = _BASE + [f"params_{n}" for n in names] + [f"user_attrs_{a}" for a in attrs]
+    cols = (_BASE[:2] + keys + _BASE[3:] + [f"params_{n}" for n in names]
+            + [f"user_attrs_{a}" for a in attrs])
     out = []
+    multi = study.is_multi_objective
     for t in trials:
-        r: dict[str, Any] = {"number": t.number, "state": t.state, "value": t.value,
+        r: dict[str, Any] = {"number": t.number, "state": t.state,
                              "duration": t.duration, "error": t.error}
+        if multi:
+            for i, k in enumerate(keys):
+                r[k] = t.values[i] if t.values else None
+        else:
+            r["value"] = t.value
         for n in names:
             r[f"params_{n}"] = t.params.get(n)
         for a in attrs:
@@ -60,9 +81,11 @@ def to_csv(study: Study, path: str | None = None) -> str:
 def to_json(study: Study, path: str | None = None) -> str:
     doc = {
         "study": study.name, "direction": study.direction,
+        "directions": list(study.directions), "objective_names": study.objective_names,
         "space": study.space.to_json(), "sampler": study.sampler.to_json(),
         "trials": [{
-            "number": t.number, "state": t.state, "value": t.value, "params": t.params,
+            "number": t.number, "state": t.state, "value": t.value,
+            "values": None if t.values is None else list(t.values), "params": t.params,
             "user_attrs": t.user_attrs, "system_attrs": {
                 k: v for k, v in t.system_attrs.items() if k != "traceback"},
             "error": t.error, "counted": t.counted, "created_at": t.created_at,

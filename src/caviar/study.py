@@ -30,6 +30,8 @@ from caviar.study_values import (
     best_trials,
     check_direction,
     check_directions,
+    check_names,
+    default_names,
     feasible,
     has_constraints,
     is_sequence_value,
@@ -172,6 +174,19 @@ class Study:
         self.storage.set_study_attr(self.id, key, value)
         self.record = dataclasses.replace(self.record,
                                           user_attrs={**self.record.user_attrs, key: value})
+
+    @property
+    def objective_names(self) -> list[str]:
+        """A name per objective: the stored ones (``set_objective_names``), else ``value``
+        for one direction and ``values_0``, ``values_1``, ... for several."""
+        held = self.record.user_attrs.get("objective_names")
+        if isinstance(held, list) and len(held) == len(self.directions):
+            return [str(n) for n in held]
+        return default_names(len(self.directions))
+
+    def set_objective_names(self, names: Sequence[str]) -> None:
+        """Name the objectives (exports, ``caviar best``, plots): one distinct name each."""
+        self.set_user_attr("objective_names", check_names(names, self.directions))
 
     @property
     def artifacts_dir(self) -> str:

@@ -52,6 +52,22 @@ def check_directions(direction: Any = None, directions: Any = None) -> tuple[str
     return tuple(check_direction(d, f"directions[{i}]") for i, d in enumerate(directions))
 
 
+def default_names(k: int) -> list[str]:
+    return ["value"] if k == 1 else [f"values_{i}" for i in range(k)]
+
+
+def check_names(names: Any, directions: tuple[str, ...]) -> list[str]:
+    """Objective names: one distinct, non-empty string per direction."""
+    k = len(directions)
+    ok = (isinstance(names, list | tuple) and len(names) == k
+          and all(isinstance(n, str) and n.strip() for n in names) and len(set(names)) == k)
+    if not ok:
+        raise UsageError(f"objective names: need {k} distinct non-empty names, one per "
+                         f"direction {list(directions)}, got {names!r}; e.g. "
+                         f"{['accuracy', 'n_params'][:k] if k <= 2 else default_names(k)}")
+    return [str(n) for n in names]
+
+
 def is_sequence_value(value: Any) -> bool:
     return isinstance(value, list | tuple | np.ndarray)
 

@@ -7,7 +7,8 @@ from typing import Any
 
 import click
 
-from caviar.cli import db_commands, mlp_command, torch_command
+from caviar.cli import db_commands, lineage_command, mlp_command, torch_command
+from caviar.cli.front import front_text, parse_directions, sorted_trials, value_columns
 from caviar.cli.options import (
     liveness,
     nonblank_study,
@@ -31,7 +32,7 @@ def _run(objective: Any, *, storage: str, study_name: str | None, n_trials: int 
          cpus_per_trial: float = 1.0, gpus_per_trial: float = 0.0, max_retries: int = 3,
          stale_after: float | None = None, space: Any = None,
          default_direction: str = "minimize", default_trials: int | None = None,
-         objective_spec: str | None = None) -> None:
+         objective_spec: str | None = None, directions: list[str] | None = None) -> None:
     from caviar.storage import get_storage
     from caviar.study import create_study
 
@@ -42,11 +43,13 @@ def _run(objective: Any, *, storage: str, study_name: str | None, n_trials: int 
     store = get_storage(storage)
     study_name = study_name or "default"
     existing = {s.name: s for s in store.list_studies()}
-    if study_name in existing and direction is None:
-        direction = existing[study_name].direction
+    if study_name in existing and direction is None and directions is None:
+        held = existing[study_name].directions
+        direction, directions = (held[0], None) if len(held) == 1 else (None, list(held))
     before = stored_sampler(store, study_name)
-    study = create_study(study_name, storage=store, direction=direction or default_direction,
-                         sampler=sampler, seed=seed, space=space,
+    study = create_study(study_name, storage=store,
+                         direction=None if directions else direction or default_direction,
+                         directions=directions, sampler=sampler, seed=seed, space=space,
                          pruner=_pruner(pruner, min_budget, max_budget, eta))
     note_sampler_change(study.name, before, sampler)
     if objective_spec is not None:
@@ -73,11 +76,12 @@ def _run(objective: Any, *, storage: str, study_name: str | None, n_trials: int 
     counts = study.counts()
     out.print("trials: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
     try:
-        best = study.best_trial
+        text = front_text(study) if study.is_multi_objective else best_text(
+            study.best_trial, study.direction)
     except UsageError as e:
         click.echo(f"error: {e}", err=True)
         sys.exit(1)
-    click.echo(best_text(best, study.direction))
+    click.echo(text)
 
 
 def _pruner(name: str, min_budget: float, max_budget: float | None, eta: float) -> Any:
@@ -103,12 +107,16 @@ def _pruner(name: str, min_budget: float, max_budget: float | None, eta: float) 
               metavar="FILE.json", help="The study's space as JSON (caviar.space.Space."
               "to_json); instead of a SPACE dict in FILE.py. Needed by --sampler grid when "
               "the objective declares no SPACE.")
+@click.option("--directions", "directions_text", default=None, metavar="D1,D2,...",
+              help="Several objectives: one direction each, e.g. maximize,minimize (FUNC "
+              "returns a tuple of that length); instead of --direction.")
 @run_options
-def tune(target: str, space_file: str | None, **kw: Any) -> None:
+def tune(target: str, space_file: str | None, directions_text: str | None, **kw: Any) -> None:
     """Tune the objective FUNC(trial) -> value defined in FILE.py.
 
     A module-level SPACE = {"lr": Float(1e-4, 1, scale="log"), ...} in FILE.py (or --space
-    FILE.json) declares the params up front, as the grid sampler needs."""
+    FILE.json) declares the params up front, as the grid sampler needs. With --directions,
+    FUNC returns one value per direction and the Pareto front is printed."""
     from caviar.cli.space_file import load_space_file
     from caviar.objective_ref import ObjectiveRef
 
@@ -119,7 +127,9 @@ def tune(target: str, space_file: str | None, **kw: Any) -> None:
             raise UsageError(f"tune: {ref.path!r} declares SPACE and --space {space_file!r} "
                              "gives another; keep one of them")
         space = load_space_file(space_file)
-    _run(ref, objective_spec=f"{ref.path}:{ref.func}", space=space, **kw)
+    directions = parse_directions(directions_text, kw.get("direction"))
+    _run(ref, objective_spec=f"{ref.path}:{ref.func}", space=space, directions=directions,
+         **kw)
 
 
 @click.command()
@@ -211,22 +221,33 @@ def trials(study_name: str, storage: str, limit: int, sort: str, state: str | No
     study = load_study(study_name, storage=open_existing(storage))
     ts = study.get_trials([state] if state else None)
     names = list(study.space) or sorted({k for t in ts for k in t.params})
-    shown = pick_trials(ts, sort=sort, direction=study.direction, limit=limit)
-    by = "" if sort == "number" else f", by {sort}" + (" (best first)" if sort == "value"
+    if study.is_multi_objective:
+        ordered = sorted_trials(study, ts, sort)
+        shown = ordered[-limit:] if sort == "number" else ordered[:limit]
+    else:
+        shown = pick_trials(ts, sort=sort, direction=study.direction, limit=limit)
+    by = "" if sort == "number" else f", by {sort}" + (
+        (" (Pareto front first)" if study.is_multi_objective else " (best first)")
+        if sort == "value"
                                                         else "")
     console(fit=True).print(trials_table(shown, names, f"{study.name}: {len(shown)} of "
-                                                       f"{len(ts)} trials{by}"))
+                                                       f"{len(ts)} trials{by}",
+                                         values=value_columns(study)))
 
 
 @click.command()
 @click.argument("study_name", metavar="STUDY")
 @storage_option
 def best(study_name: str, storage: str) -> None:
-    """Print the best trial of a study."""
+    """Print the best trial of a study (with several directions: its Pareto front, one block
+    per trial with every value and the params)."""
     from caviar.study import load_study
 
     study = load_study(study_name, storage=open_existing(storage))
-    click.echo(best_text(study.best_trial, study.direction))
+    if study.is_multi_objective:
+        click.echo(front_text(study))
+    else:
+        click.echo(best_text(study.best_trial, study.direction))
 
 
 @click.command()
@@ -277,6 +298,7 @@ def advise(study_name: str, storage: str, top: int) -> None:
 ALL = [tune, worker, demo, studies, trials, best, export, advise]
 ALL += VIZ_COMMANDS  # report, plot, dashboard (caviar.cli.viz_commands)
 ALL += [db_commands.db]  # caviar db version|upgrade URL
+ALL += lineage_command.COMMANDS  # caviar lineage, replay-schedule (population schedulers)
 from caviar.cli.retest_command import ALL as RETEST_COMMANDS  # noqa: E402
 
 ALL += RETEST_COMMANDS  # caviar retest STUDY --top 5 --seeds 5
