@@ -95,7 +95,8 @@ def tune_population(study: Study, *, data: Any = "digits", n_trials: int,
         for trials in session.populations(population, on_population):
             if scheduler is not None:
                 train_scheduled(session, trials, dataset, fixed, device,
-                                dtype or torch.float32, threads, scheduler, study.declared)
+                                dtype or torch.float32, threads, scheduler, study.declared,
+                                data_seed=data_seed)
                 continue
             _train_one_population(session, trials, dataset, fixed, device,
                                   dtype or torch.float32, threads)

@@ -74,8 +74,10 @@ class ScheduledPopulation:
     """One population of trials under a scheduler; ``control`` is train_population's hook."""
 
     def __init__(self, session: WorkerSession, trials: list[Any], scheduler: Any,
-                 space: Space, watch: Any = None) -> None:
+                 space: Space, watch: Any = None,
+                 run_attrs: Mapping[str, Any] | None = None) -> None:
         self.session, self.trials, self.scheduler = session, trials, scheduler
+        self.run_attrs = dict(run_attrs or {})
         self.space = space
         self.params = {i: dict(t.params) for i, t in enumerate(trials)}
         self.schedule: dict[int, list[list[Any]]] = {
@@ -148,6 +150,7 @@ class ScheduledPopulation:
             attrs["population_size"] = len(self.trials)
             attrs["population_seconds_per_trial"] = per_trial
             attrs["scheduler"] = self.scheduler.describe()
+            attrs.update(self.run_attrs)
             attrs["schedule"] = self.schedule[i]
             attrs["params_final"] = self.params[i]
             if self.exploits[i]:
@@ -167,13 +170,17 @@ class ScheduledPopulation:
 
 def train_scheduled(session: WorkerSession, trials: list[Any], data: Any,
                     fixed: dict[str, Any], device: str, dtype: Any, threads: int | None,
-                    scheduler: Any, space: Space, watch: Any = None) -> None:
+                    scheduler: Any, space: Space, watch: Any = None,
+                    data_seed: int = 0) -> None:
     """Train one population of ``trials`` under ``scheduler`` and tell every trial."""
     import copy
 
     from caviar import nn
 
-    run = ScheduledPopulation(session, trials, copy.deepcopy(scheduler), space, watch)
+    run_attrs = {"fixed": fixed, "dtype": str(dtype).replace("torch.", ""),
+                 "data": {"name": getattr(data, "name", None), "seed": data_seed}}
+    run = ScheduledPopulation(session, trials, copy.deepcopy(scheduler), space, watch,
+                              run_attrs)
     configs = [{**fixed, **t.params, "seed": t.number} for t in trials]
     started = time.perf_counter()
     result = nn.train_population(configs, data, device=device, dtype=dtype,

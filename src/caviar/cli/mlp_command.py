@@ -33,6 +33,19 @@ from caviar.cli.show import best_text, console, esc
               default=None, help="Sampler for a new study [default: random].")
 @click.option("--pruner", type=click.Choice(["none", "median", "asha", "hyperband"]),
               default="none", show_default=True, help="Stop members per epoch.")
+@click.option("--scheduler", type=click.Choice(["none", "pbt", "asha", "halving"]),
+              default="none", show_default=True,
+              help="A population scheduler inside each population (docs/schedulers.md).")
+@click.option("--pbt-interval", type=int, default=2, show_default=True,
+              help="pbt: epochs between exploits.")
+@click.option("--pbt-quantile", type=float, default=0.25, show_default=True,
+              help="pbt: share of members replaced (bottom) and copied (top).")
+@click.option("--pbt-resample", type=float, default=0.25, show_default=True,
+              help="pbt: probability of resampling a param instead of perturbing it.")
+@click.option("--eta", type=int, default=3, show_default=True,
+              help="asha/halving: reduction factor.")
+@click.option("--slots", type=int, default=None,
+              help="asha: members training at once [default: a third of the population].")
 @click.option("--seed", type=int, default=None)
 @click.option("--device", default="cpu", show_default=True, help="cpu, cuda, cuda:1, ...")
 @click.option("--threads", type=int, default=None, help="torch threads (default: all cores).")
@@ -40,13 +53,17 @@ from caviar.cli.show import best_text, console, esc
 @storage_option
 @quiet_option
 def tune_mlp(data: str, n_trials: int, population: int, epochs: int, study_name: str,
-             sampler: str | None, pruner: str, seed: int | None, device: str,
+             sampler: str | None, pruner: str, scheduler: str, pbt_interval: int,
+             pbt_quantile: float, pbt_resample: float, eta: int, slots: int | None,
+             seed: int | None, device: str,
              threads: int | None, stale_after: float | None, storage: str,
              quiet: bool) -> None:
     """Random search (or another sampler) over the lecture's space: learning rate (log), Adam
     beta1 and beta2 (reverse-log), hidden width (log int), depth, mini-batch size and the
-    batch-norm beta (reverse-log)."""
+    batch-norm beta (reverse-log). With --scheduler pbt the space is the params a member can
+    change while it trains (lr, Adam betas, batch-norm beta) on a fixed network shape."""
     from caviar.adapters import MLP_SPACE, tune_population
+    from caviar.adapters.population import PBT_FIXED, PBT_SPACE
     from caviar.errors import UsageError
     from caviar.executors.progress import ProgressView
     from caviar.pruners import make_pruner
@@ -59,16 +76,32 @@ def tune_mlp(data: str, n_trials: int, population: int, epochs: int, study_name:
     if pruner != "none":
         pr = make_pruner(pruner) if pruner == "median" else make_pruner(
             {"name": pruner, "min_budget": 1, "max_budget": epochs - 1 or 1})
+    sched: Any = None
+    space, fixed = MLP_SPACE, {"epochs": epochs}
+    if scheduler != "none":
+        from caviar.schedulers import make_scheduler
+
+        if pruner != "none":
+            raise UsageError(f"--scheduler {scheduler} decides which members go on, so it "
+                             f"cannot run with --pruner {pruner}; drop one of them")
+        options: dict[str, Any] = (
+            {"interval": pbt_interval, "quantile": pbt_quantile, "resample": pbt_resample,
+             "seed": seed} if scheduler == "pbt" else
+            {"eta": eta, "min_budget": 1, "max_budget": epochs,
+             **({"slots": slots} if scheduler == "asha" else {})})
+        sched = make_scheduler(scheduler, **options)
+        if scheduler == "pbt":
+            space, fixed = PBT_SPACE, {**PBT_FIXED, "epochs": epochs}
     store = get_storage(storage)
     before = stored_sampler(store, study_name)
     study = create_study(study_name, storage=store, direction="maximize", sampler=sampler,
-                         seed=seed, space=MLP_SPACE, pruner=pr)
+                         seed=seed, space=space, pruner=pr)
     note_sampler_change(study.name, before, sampler)
     out = console(quiet)
     out.print(f"study [bold]{esc(study.name)}[/] in {esc(study.storage.url)}: {n_trials} "
               "trials of the "
               f"batch-norm MLP on {data}, {population} at a time, {epochs} epochs, "
-              f"device {device}")
+              f"device {device}" + (f", scheduler {scheduler}" if sched else ""))
     done = sum(1 for t in study.trials if t.counted and t.state != "running")
     view = ProgressView(study.name, "maximize", n_trials, done, _best(study), enabled=not quiet)
 
@@ -78,7 +111,7 @@ def tune_mlp(data: str, n_trials: int, population: int, epochs: int, study_name:
 
     try:
         tune_population(study, data=data, n_trials=n_trials, population=population,
-                        fixed={"epochs": epochs}, device=device, threads=threads,
+                        fixed=fixed, device=device, threads=threads, scheduler=sched,
                         on_population=on_population, **liveness(stale_after))
         on_population(0, 0)
     finally:
