@@ -16,12 +16,14 @@ Exact algorithms, pure NumPy:
   minus the hypervolume of the later points limited to that box, recursing down to 3
   objectives. Exponential in the worst case; meant for the small fronts of 4+ objectives.
 
-``contributions`` gives each point's exclusive hypervolume (what is lost without it), the
-tie-breaker of multi-objective TPE's split and of SMS-EMOA-style selection.
+``contributions`` gives each point's exclusive hypervolume (what is lost without it): its box
+less the hypervolume of the other points limited to that box (the WFG identity), the
+tie-breaker of multi-objective TPE's split.
 """
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Sequence
 from typing import Any
 
@@ -61,10 +63,13 @@ def contributions(points: Any, reference: Sequence[float] | Any, *,
     if d == 2 and not covered.any():
         out[keep] = _contrib2(q, r)
         return out
-    total = _hv(q, r)
-    for j, i in enumerate(keep):
+    others = np.ones(q.shape[0], dtype=bool)
+    for j, i in enumerate(keep):  # a row's box less what the others cover of it
         if not covered[j]:
-            out[i] = total - _hv(np.delete(q, j, axis=0), r)
+            others[j] = False
+            limited = np.maximum(q[others], q[j])  # the sweeps skip dominated rows
+            others[j] = True
+            out[i] = float(np.prod(r - q[j])) - _hv(limited, r)
     np.maximum(out, 0.0, out=out)  # rounding: never -1e-17
     return out
 
@@ -136,17 +141,44 @@ def _hv2(p: F64, r: F64) -> float:
 
 
 def _hv3(p: F64, r: F64) -> float:
-    """Dimension sweep along the third coordinate: between successive third coordinates the
-    dominated cross-section is the 2-objective hypervolume of the points below."""
+    """Dimension sweep along the third coordinate: the points are added in increasing third
+    coordinate to a 2-objective staircase whose dominated area is kept up to date; each slab
+    up to the next third coordinate adds that area times its height."""
     order = np.argsort(p[:, 2], kind="stable")
-    q = p[order]
-    z = np.concatenate([q[:, 2], [r[2]]])
+    q = p[order].tolist()
+    rx, ry, rz = float(r[0]), float(r[1]), float(r[2])
+    xs: list[float] = []   # the staircase: x ascending, y descending
+    ys: list[float] = []
+    area = 0.0
     total = 0.0
-    for i in range(q.shape[0]):
-        dz = z[i + 1] - z[i]
-        if dz > 0:
-            total += _hv2(q[: i + 1, :2], r[:2]) * dz
+    for k, (x, y, z) in enumerate(q):
+        area += _insert(xs, ys, x, y, rx, ry)
+        z_next = q[k + 1][2] if k + 1 < len(q) else rz
+        total += area * (z_next - z)
     return total
+
+
+def _insert(xs: list[float], ys: list[float], x: float, y: float, rx: float,
+            ry: float) -> float:
+    """Add ``(x, y)`` to the staircase ``xs, ys``; returns the area it newly dominates."""
+    i = bisect.bisect_left(xs, x)
+    y_prev = ys[i - 1] if i > 0 else ry
+    if y_prev <= y:
+        return 0.0  # a point to the left is at least as low
+    j = i
+    while j < len(xs) and ys[j] >= y:  # the points it dominates, left to right
+        j += 1
+    if i < len(xs) and xs[i] == x and ys[i] < y:
+        return 0.0  # the same x, lower: dominated
+    gain = 0.0
+    left, height = x, y_prev
+    for t in range(i, j):
+        gain += (xs[t] - left) * (height - y)
+        left, height = xs[t], ys[t]
+    gain += ((xs[j] if j < len(xs) else rx) - left) * (height - y)
+    xs[i:j] = [x]
+    ys[i:j] = [y]
+    return gain
 
 
 def _wfg(p: F64, r: F64) -> float:
@@ -171,13 +203,14 @@ def _wfg(p: F64, r: F64) -> float:
 
 
 def _nondominated(p: F64) -> F64:
-    """The rows of ``p`` that no other row weakly dominates (one copy of each duplicate)."""
-    p = np.asarray(np.unique(p, axis=0), dtype=np.float64)
+    """The rows of ``p`` that no other row weakly dominates (the first copy of duplicates)."""
     n = p.shape[0]
     if n <= 1:
         return p
-    le = np.all(p[:, None, :] <= p[None, :, :], axis=2)   # le[i, j]: row i <= row j
-    np.fill_diagonal(le, False)
+    le = (p[:, None, :] <= p[None, :, :]).all(axis=2)   # le[i, j]: row i <= row j
+    # row i removes row j when i <= j, unless they are equal and i comes later (or is j)
+    later = np.tri(n, n, 0, dtype=bool)                  # i >= j
+    le &= ~(le.T & later)
     return np.asarray(p[~le.any(axis=0)], dtype=np.float64)
 
 
