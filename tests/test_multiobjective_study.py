@@ -304,3 +304,30 @@ def test_one_direction_exports_are_unchanged():
     study.tell(study.ask(), 1.5)
     assert study.objective_names == ["value"]
     assert next(csv.reader(io.StringIO(study.to_csv())))[:3] == ["number", "state", "value"]
+
+
+# ---------------------------------------------------------------------- constraints callable
+def n_params_limit(t):
+    return [t.values[1] - 3.0]  # feasible while the second value is at most 3
+
+
+def test_constraints_callable_is_evaluated_stored_and_honoured(tmp_path: Path):
+    url = f"sqlite:///{tmp_path / 'c.db'}"
+    study = caviar.create_study("c", storage=url, directions=DIRS, seed=2,
+                                constraints=n_params_limit)
+    study.optimize(objective, n_trials=30, workers=2)  # the callable reaches the workers
+    trials = caviar.load_study("c", storage=url).trials
+    assert all(t.system_attrs["constraints"] == [t.values[1] - 3.0] for t in trials)
+    feasible = [t for t in trials if t.values[1] <= 3.0]
+    assert [t.number for t in study.best_trials] == brute_front(feasible, DIRS)
+    assert all(t.values[1] <= 3.0 for t in study.best_trials)
+
+
+def test_constraints_of_the_wrong_shape_stop_before_anything_is_stored():
+    study = caviar.create_study(directions=DIRS, constraints=lambda t: 1.0)
+    t = study.ask()
+    with pytest.raises(UsageError, match="must return a list of floats, got the single number"):
+        study.tell(t, (1.0, 2.0))
+    assert study.trials[0].state == "running" and "constraints" not in study.trials[0].system_attrs
+    with pytest.raises(UsageError, match="constraints: must be a callable"):
+        caviar.create_study(directions=DIRS, constraints=[1.0])

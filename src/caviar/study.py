@@ -164,6 +164,10 @@ class Study:
         self.curves = CurveBook(self)
         #: the sampler this study was stored with before ``create_study`` replaced it
         self.previous_sampler: str | None = None
+        #: ``constraints(trial) -> [floats]`` (feasible when all <= 0), a Python callable
+        #: given to create_study / load_study (not stored); its values are, per trial
+        self.constraints: Callable[[FrozenTrial], Sequence[float]] | None = None
+        self._n_constraints: int | None = None
 
     def __repr__(self) -> str:
         return (f"Study(name={self.name!r}, direction={self.direction!r}, "
@@ -411,8 +415,24 @@ class Study:
         the trial is done from here on. A worker session groups several into one write."""
         t = self._resolve(trial)
         u = self._outcome(t, value, state, error, counted)
+        if self.constraints is not None and u.state == COMPLETE:
+            self._constrain(t, u)  # a callable of the wrong shape raises: nothing written
         t._done = True
         return u
+
+    def _constrain(self, t: Trial, u: TrialUpdate) -> None:
+        """Store the constraint values of a trial finishing complete (caviar.constraints)."""
+        from caviar import constraints as c
+
+        assert self.constraints is not None
+        if self._n_constraints is None:
+            self._n_constraints = c.expected_length(self.trials)
+        record = FrozenTrial.fast(t.id, self.id, t.number, u.state, u.value, t.params,
+                                  t.user_attrs, dict(t.system_attrs), None, self.worker, True,
+                                  t.record.created_at, None, None, 0, u.parent_id, u.values)
+        cs = c.evaluate(self.constraints, record, self._n_constraints)
+        self._n_constraints = len(cs)
+        t.system_attrs[c.ATTR] = cs  # the update holds the trial's system_attrs dict
 
     def finish(self, told: Sequence[tuple[Trial, TrialUpdate]], *, start: int = 0,
                cap: int | None = None,
@@ -655,7 +675,8 @@ def create_study(name: str | None = None, *, storage: str | Storage | None = Non
                  space: Mapping[str, Any] | None = None, seed: int | None = None,
                  pruner: Any = None, load_if_exists: bool = True,
                  directions: Sequence[str] | None = None,
-                 report_direction: str | None = None) -> Study:
+                 report_direction: str | None = None,
+                 constraints: Callable[[FrozenTrial], Sequence[float]] | None = None) -> Study:
     """Create a study, or load it when the name exists (same direction required).
 
     ``direction`` ('minimize', the default, or 'maximize') for one objective, or
@@ -663,12 +684,17 @@ def create_study(name: str | None = None, *, storage: str | Storage | None = Non
     of that length and ``study.best_trials`` is the Pareto front. ``report_direction``: the
     direction of the curve ``trial.report`` records, which a pruner compares (needed with a
     pruner and several directions; stored with the study).
+    ``constraints(trial) -> [floats]``: feasible when every number is <= 0 (see
+    caviar.constraints); evaluated as each trial completes, its values stored with the trial.
 
     A new study owns one seed: ``seed``, or one drawn now, stored with it. Loading an existing
     study with another ``sampler`` stores that sampler (every worker uses it from then on;
     ``study.previous_sampler`` names the one it replaced); another ``seed`` is refused."""
     dirs = check_directions(direction, directions)
     direction = dirs[0]
+    from caviar import constraints as c
+
+    constraints_fn = c.check_callable(constraints)
     if report_direction is not None:
         report_direction = check_direction(report_direction, "report_direction")
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
@@ -736,6 +762,7 @@ def create_study(name: str | None = None, *, storage: str | Storage | None = Non
             rec = dataclasses.replace(rec, sampler=smp.to_json())
     study = Study(rec, store, smp, checked_pruner)
     study.previous_sampler = previous
+    study.constraints = constraints_fn
     return study
 
 
@@ -755,10 +782,16 @@ def _check_pruner_before(store: Storage, name: str, dirs: tuple[str, ...],
 
 
 def load_study(name: str, *, storage: str | Storage, sampler: Any = None,
-               pruner: Any = None) -> Study:
+               pruner: Any = None,
+               constraints: Callable[[FrozenTrial], Sequence[float]] | None = None) -> Study:
     """Load an existing study; raises StudyNotFoundError naming the known studies."""
+    from caviar import constraints as c
+
+    constraints_fn = c.check_callable(constraints)
     store = get_storage(storage)
     rec = store.get_study(name)
     smp = make_sampler(sampler) if sampler is not None else make_sampler(rec.sampler)
-    return Study(rec, store, smp, pruner)
+    study = Study(rec, store, smp, pruner)
+    study.constraints = constraints_fn
+    return study
 

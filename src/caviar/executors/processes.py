@@ -41,6 +41,7 @@ class WorkerJob:
     objective: Any
     settings: LoopSettings
     pruner: Any = None
+    constraints: Any = None  # the study's constraints callable (not stored with the study)
 
 
 def worker_main(job: WorkerJob) -> None:
@@ -49,7 +50,7 @@ def worker_main(job: WorkerJob) -> None:
     study = None
     try:
         study = load_study(job.study_name, storage=job.storage_url, sampler=job.sampler,
-                           pruner=job.pruner)
+                           pruner=job.pruner, constraints=job.constraints)
         run_loop(study, job.objective, job.settings)
     except Terminated:
         sys.exit(TERMINATED_EXIT)
@@ -90,7 +91,7 @@ def run_processes(study: Study, objective: Any, settings: LoopSettings, workers:
     method = start_method()
     ctx = mp.get_context(method)
     job = WorkerJob(study.storage.url, study.name, study.sampler.to_json(), objective, settings,
-                    study.pruner)
+                    study.pruner, study.constraints)
     if method != "fork":
         try:
             pickle.dumps(job)
