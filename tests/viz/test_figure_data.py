@@ -60,7 +60,7 @@ def test_param_slices_and_parallel_on_the_unit_cube() -> None:
     p = data.parallel(ts, space, "minimize")
     assert p["dimensions"][0]["unit"] == [0.0, 1.0]
     assert p["dimensions"][1]["unit"] == [0.25, 0.75]
-    assert p["dimensions"][0]["ticktext"][0] == "0.0001"
+    assert p["dimensions"][0]["ticktext"][0] == "1e-4"
 
 
 def test_curves_mark_pruned_and_pick_a_sample() -> None:

@@ -85,7 +85,7 @@ def test_bad_input_is_a_clear_message_exit_2(tmp_path: Path, capsys: Any) -> Non
         (["report", "s", "--storage", "sqlite:///" + str(tmp_path / "nope.db"), "-o", out],
          "no database at"),
         (["report", "missing", "--storage", u, "-o", out], "does not exist"),
-        (["plot", "empty", "history", "--storage", u, "-o", "x.jpg"], ".png or .html"),
+        (["plot", "empty", "history", "--storage", u, "-o", "x.jpg"], ".png, .svg or .html"),
         (["dashboard", "--storage", "sqlite:///" + str(tmp_path / "nope.db")], "no database at"),
     ]
     for args, words in cases:

@@ -12,7 +12,8 @@ from caviar.cli.options import storage_option
 from caviar.cli.stores import check_output, open_existing, write_failed
 from caviar.errors import UsageError
 
-PLOTS = ("history", "params", "parallel", "curves", "importance", "rounds")
+PLOTS = ("history", "params", "parallel", "curves", "importance", "rounds", "contour", "rank",
+         "edf", "timeline", "pareto", "hypervolume")  # caviar.viz.build.KINDS, kept light here
 
 
 def _load(study_name: str, storage: str) -> Any:
@@ -53,34 +54,53 @@ def report(study_name: str, storage: str, output: str, max_curves: int) -> None:
 
 @click.command()
 @click.argument("study_name", metavar="STUDY")
-@click.argument("kind", type=click.Choice(PLOTS))
+@click.argument("kind", type=click.Choice([*PLOTS, "all"]))
 @storage_option
-@click.option("--output", "-o", type=click.Path(dir_okay=False), required=True,
-              help="FILE.png or FILE.html.")
+@click.option("--output", "-o", required=True, metavar="FILE",
+              help="FILE.png, FILE.svg or FILE.html; with KIND all, a name holding {kind}, "
+              "e.g. -o figs/{kind}.png (one browser draws every PNG).")
 def plot(study_name: str, kind: str, storage: str, output: str) -> None:
-    """Draw one figure of a study to a PNG or a self-contained HTML file."""
-    if not output.lower().endswith((".png", ".html")):
-        raise UsageError(f"plot: -o must end in .png or .html, got {output!r}; "
-                         "e.g. -o history.png")
+    """Draw one figure of a study (or all of them) to PNG, SVG or self-contained HTML."""
+    from pathlib import Path
+
+    from caviar.viz.export import check_suffix
+
+    check_suffix(output)
+    if kind == "all" and "{kind}" not in output:
+        raise UsageError(f"plot all: -o must hold {{kind}} (one file per figure), got "
+                         f"{output!r}; e.g. -o figs/{{kind}}.png")
+    if kind != "all" and "{kind}" in output:
+        output = output.replace("{kind}", kind)
     _need("plotly", "viz")
-    check_output(output)
     from caviar.viz import build, figures
-    from caviar.viz.export import write_figure
+    from caviar.viz.export import write_figures
 
     study = _load(study_name, storage)
+    directions = build.directions_of(study)
+    kinds = list(build.kinds_for(directions)) if kind == "all" else [kind]
+    for k in kinds:
+        build.check_kind(study.name, k, directions)
+    paths = {k: output.replace("{kind}", k) for k in kinds}
+    for p in paths.values():
+        check_output(p)
     trials = list(study.trials)
     build.check_plottable(study, trials)
-    spec: Any = build.specs(study, [kind], trials=trials).get(kind)
-    if spec is None:  # rounds of a study that is not coarse-to-fine
-        spec = figures.empty("Coarse-to-fine rounds", "no rounds recorded: the study did not "
-                             "use the coarse-to-fine sampler")
-    if kind == "params":
-        spec = figures.combine(spec, title=f"{study.name}: each param on its own scale")
+    specs = build.specs(study, kinds, trials=trials)
+    jobs: dict[Path, tuple[Any, str]] = {}
+    for k in kinds:
+        spec: Any = specs.get(k)
+        if spec is None:  # rounds of a study that is not coarse-to-fine
+            spec = figures.empty("Coarse-to-fine rounds", "no rounds recorded: the study did "
+                                 "not use the coarse-to-fine sampler")
+        if k == "params":
+            spec = figures.combine(spec, title=f"{study.name}: each param on its own scale")
+        jobs[Path(paths[k])] = (spec, f"{study.name}: {k}")
     try:
-        path = write_figure(spec, output, title=f"{study.name}: {kind}")
+        written = write_figures(jobs)
     except OSError as e:
         raise write_failed(output, "--output", e) from None
-    click.echo(f"wrote {path}", err=True)
+    for path in written:
+        click.echo(f"wrote {path}", err=True)
 
 
 @click.command()

@@ -1,16 +1,29 @@
-"""From a study (read through the public API) to figure specs: what ``caviar report`` and
-``caviar plot`` draw. The dashboard uses the same pure functions on its incremental cache."""
+"""From trials to the figure specs of one page: what ``caviar report``, ``caviar plot`` and the
+dashboard draw. ``figure_set`` is the one entry point (the dashboard calls it on its incremental
+cache, ``specs`` on a study): the same data functions, the same importance, the same WebGL
+budget (``caviar.viz.webgl``) for every page."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from caviar.errors import UsageError
+from caviar.space import Param
 from caviar.trial_record import COMPLETE, FAIL, FrozenTrial
-from caviar.viz import data, figures
+from caviar.viz import data, extra_data, extra_figures, figures, pareto_plot, webgl
 
-KINDS = ("history", "params", "parallel", "curves", "importance", "rounds")
+SINGLE = ("history", "params", "parallel", "curves", "importance", "rounds", "contour", "rank",
+          "edf", "timeline")
+MULTI = ("pareto", "hypervolume")
+KINDS = SINGLE + MULTI
+#: the kinds that draw one value per trial (a study with several directions has none)
+ONE_VALUE = frozenset({"history", "params", "parallel", "importance", "rounds", "contour",
+                       "rank", "edf"})
+
+ReportsOf = Callable[[Sequence[FrozenTrial]], Mapping[int, Mapping[int, float]]]
+EventsOf = Callable[[int], Sequence[Any]]
 
 
 def check_plottable(study: Any, trials: Sequence[FrozenTrial]) -> None:
@@ -25,44 +38,166 @@ def check_plottable(study: Any, trials: Sequence[FrozenTrial]) -> None:
                          "run it again")
 
 
-def importance_of(study: Any, trials: Sequence[FrozenTrial]) -> Any:
+def kinds_for(directions: Sequence[str]) -> tuple[str, ...]:
+    """The figure kinds a study with these directions has."""
+    if len(directions) > 1:
+        return tuple(k for k in KINDS if k not in ONE_VALUE)
+    return SINGLE
+
+
+def check_kind(study_name: str, kind: str, directions: Sequence[str]) -> None:
+    """A clear error for a kind the study cannot have (one value vs several)."""
+    if kind in kinds_for(directions):
+        return
+    if kind in MULTI:
+        raise UsageError(f"plot {kind}: needs a study with several directions, study "
+                         f"{study_name!r} has directions={list(directions)}; use history or "
+                         "edf for one objective")
+    raise UsageError(f"plot {kind}: draws one value per trial, study {study_name!r} has "
+                     f"directions={list(directions)}; use pareto or hypervolume")
+
+
+def importance_of(trials: Sequence[FrozenTrial], space: Mapping[str, Param]) -> Any:
     from caviar.analysis.importance import param_importance
 
-    return param_importance(trials, study.space)
+    return param_importance(trials, space)
 
 
-def specs(study: Any, kinds: Sequence[str] = KINDS, *, max_curves: int = 200,
-          max_points: int = 5000, trials: Sequence[FrozenTrial] | None = None
-          ) -> dict[str, Any]:
-    """Figure specs by kind (``params`` is a list of specs, one per param)."""
-    ts = list(study.trials if trials is None else trials)
-    direction, space = study.direction, study.space
+def metric_name(user_attrs: Mapping[str, Any], trials: Sequence[FrozenTrial]) -> str | None:
+    """What the reported curves measure: the study's ``metric`` user attr, else the user attr
+    of the completed trials that always equals their value (``val_accuracy`` ...), else None."""
+    m = user_attrs.get("metric")
+    if isinstance(m, str) and m:
+        return m
+    done = [t for t in trials if t.state == COMPLETE and t.value is not None][:50]
+    if not done:
+        return None
+    keys = [k for k, v in done[0].user_attrs.items() if isinstance(v, int | float)
+            and not isinstance(v, bool)]
+    for k in keys:
+        if all(t.user_attrs.get(k) == t.value for t in done):
+            return k
+    return None
+
+
+def _ranked(imp: Any, space: Mapping[str, Param]) -> list[str]:
+    order = [p.name for p in getattr(imp, "params", [])]
+    return [n for n in order if n in space] + [n for n in space if n not in order]
+
+
+def figure_set(trials: Sequence[FrozenTrial], space: Mapping[str, Param],
+               directions: Sequence[str], *, kinds: Sequence[str] | None = None,
+               reports: ReportsOf | None = None, events: EventsOf | None = None,
+               importance: Any = None, user_attrs: Mapping[str, Any] | None = None,
+               max_points: int = 2000, max_curves: int = 200, curve_points: int = 200,
+               now: float | None = None, max_contexts: int = webgl.MAX_CONTEXTS
+               ) -> dict[str, Any]:
+    """Figure specs by kind, in page order (``params`` is a list of specs, one per param),
+    within one page's WebGL budget. ``reports(trials)`` reads learning curves, ``events(id)`` a
+    trial's control events; ``importance`` is computed when not given."""
+    ts = list(trials)
+    attrs = user_attrs or {}
+    wanted = [k for k in (kinds or kinds_for(directions)) if k in kinds_for(directions)]
+    direction = directions[0]
     out: dict[str, Any] = {}
-    imp = None
-    if "importance" in kinds or "rounds" in kinds:
-        imp = importance_of(study, ts)
-    if "history" in kinds:
-        out["history"] = figures.history_figure(data.history(ts, direction,
-                                                             max_points=max_points))
-    if "params" in kinds:
-        out["params"] = figures.param_figures(data.param_slices(ts, space,
+    imp = importance
+    if imp is None and {"importance", "rounds", "contour", "rank"} & set(wanted):
+        imp = importance_of(ts, space)
+    ranked = _ranked(imp, space)
+    for kind in wanted:
+        if kind == "history":
+            out[kind] = figures.history_figure(data.history(ts, direction,
+                                                            max_points=max_points))
+        elif kind == "params":
+            out[kind] = figures.param_figures(data.param_slices(ts, space,
                                                                 max_points=max_points))
-    if "parallel" in kinds:
-        out["parallel"] = figures.parallel_figure(data.parallel(ts, space, direction,
-                                                                max_lines=max_points // 5))
-    if "curves" in kinds:
-        picked = data.pick_curves(ts, direction, max_curves)
-        reports = study.reports([t.id for t in picked]) if picked else {}
-        out["curves"] = figures.curves_figure(data.curves(picked, reports, max_points=200),
-                                              n_total=len(ts))
-    if "importance" in kinds:
-        out["importance"] = figures.importance_figure(imp)
-    if "rounds" in kinds:
-        rs = data.rounds(ts, space, direction)
-        if rs:
-            order = [p.name for p in imp.params] if imp is not None else []
-            out["rounds"] = figures.rounds_figure(rs, space, figures.numeric_pair(space, order))
+        elif kind == "parallel":
+            out[kind] = figures.parallel_figure(data.parallel(ts, space, direction,
+                                                              max_lines=max_points // 5))
+        elif kind == "curves":
+            out[kind] = _curves(ts, direction, attrs, reports, events, max_curves,
+                                curve_points)
+        elif kind == "importance":
+            out[kind] = figures.importance_figure(imp)
+        elif kind == "rounds":
+            rs = data.rounds(ts, space, direction)
+            if rs:
+                out[kind] = figures.rounds_figure(rs, space, figures.numeric_pair(space, ranked))
+        elif kind == "contour":
+            out[kind] = (extra_figures.contour_figure(
+                extra_data.contour(ts, space, ranked[:2]), direction) if len(ranked) >= 2
+                else figures.empty("Contour", "needs two params"))
+        elif kind == "rank":
+            out[kind] = extra_figures.rank_figure(extra_data.rank(
+                ts, space, ranked[:3], direction, max_points=max_points))
+        elif kind == "edf":
+            out[kind] = extra_figures.edf_figure(extra_data.edf(ts), direction)
+        elif kind == "timeline":
+            out[kind] = extra_figures.timeline_figure(extra_data.timeline(
+                ts, now=time.time() if now is None else now, max_trials=max_points))
+        elif kind == "pareto":
+            names = pareto_plot.objective_names(attrs, len(directions))
+            out[kind] = pareto_plot.pareto_figure(pareto_plot.pareto(ts, directions,
+                                                                     names=names))
+        elif kind == "hypervolume":
+            out[kind] = pareto_plot.hypervolume_figure(
+                pareto_plot.hypervolume_history(ts, directions))
+    return budgeted(out, max_contexts=max_contexts)
+
+
+def budgeted(figs: dict[str, Any], *, max_contexts: int = webgl.MAX_CONTEXTS) -> dict[str, Any]:
+    """The page's figures with ``webgl.apply_budget`` applied across all of them."""
+    flat: list[tuple[str, int | None]] = []
+    specs_: list[Any] = []
+    for k, v in figs.items():
+        for i, s in (enumerate(v) if isinstance(v, list) else [(None, v)]):
+            flat.append((k, i))
+            specs_.append(s)
+    done = webgl.apply_budget(specs_, max_contexts=max_contexts)
+    out: dict[str, Any] = {k: ([None] * len(v) if isinstance(v, list) else None)
+                           for k, v in figs.items()}
+    for (k, i), s in zip(flat, done, strict=True):
+        if i is None:
+            out[k] = s
+        else:
+            out[k][i] = s
     return out
+
+
+def _curves(ts: Sequence[FrozenTrial], direction: str, attrs: Mapping[str, Any],
+            reports: ReportsOf | None, events: EventsOf | None, max_curves: int,
+            curve_points: int) -> Any:
+    picked = data.pick_curves(ts, direction, max_curves)
+    reps = reports(picked) if reports is not None and picked else {}
+    best = data.best_trial(ts, direction)
+    marks: list[dict[str, Any]] = []
+    if events is not None:
+        for t in picked:
+            evs = events(t.id)
+            if evs:
+                marks += [{**m, "number": t.number}
+                          for m in data.event_marks(evs, reps.get(t.id) or {})]
+    return figures.curves_figure(data.curves(picked, reps, max_points=curve_points),
+                                 n_total=len(ts), metric=metric_name(attrs, ts),
+                                 best=None if best is None else best.number, marks=marks)
+
+
+def directions_of(study: Any) -> tuple[str, ...]:
+    return tuple(getattr(study, "directions", None) or (study.direction,))
+
+
+def specs(study: Any, kinds: Sequence[str] | None = None, *, max_curves: int = 200,
+          max_points: int = 2000, trials: Sequence[FrozenTrial] | None = None,
+          importance: Any = None) -> dict[str, Any]:
+    """Figure specs of a study by kind (see ``figure_set``)."""
+    ts = list(study.trials if trials is None else trials)
+    storage = getattr(study, "storage", None)
+    events = storage.get_events if storage is not None else None
+    return figure_set(ts, study.space, directions_of(study), kinds=kinds,
+                      reports=lambda picked: study.reports([t.id for t in picked]),
+                      events=events, importance=importance,
+                      user_attrs=getattr(study, "user_attrs", {}) or {},
+                      max_points=max_points, max_curves=max_curves)
 
 
 def summary(study: Any, trials: Sequence[FrozenTrial], top: int = 10) -> dict[str, Any]:

@@ -23,6 +23,7 @@ import numpy as np
 
 from caviar.space import Choice, Param
 from caviar.trial_record import COMPLETE, MINIMIZE, PRUNED, RUNNING, FrozenTrial
+from caviar.viz import ticks
 
 Reports = Mapping[int, Mapping[int, float]]  # {trial_id: {step: value}}
 
@@ -31,46 +32,19 @@ def _finite(v: Any) -> bool:
     return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
 
 
-def _fmt(x: float) -> str:
-    return f"{x:.6g}"
-
-
 # --------------------------------------------------------------------------- scales
 def axis(param: Param) -> dict[str, Any]:
     """How to draw one param's axis: ``{"kind", "type", "reversed", "tickvals", "ticktext"}``.
 
-    ``type`` is a plotly axis type (linear, log, category); ``to_plot`` gives the coordinates."""
+    ``type`` is a plotly axis type (linear, log, category); ``to_plot`` gives the coordinates;
+    the ticks sit at real values (``caviar.viz.ticks``): decades, betas, integers."""
     if isinstance(param, Choice):
         return {"kind": "category", "type": "category", "reversed": False,
                 "categories": [str(c) for c in param.choices]}
-    scale = param.scale
-    if scale == "log":
-        return {"kind": "log", "type": "log", "reversed": False}
-    if scale == "reverse_log":
-        vals, text = reverse_log_ticks(float(param.low), float(param.high))
-        return {"kind": "reverse_log", "type": "log", "reversed": True, "tickvals": vals,
-                "ticktext": text}
-    return {"kind": "linear", "type": "linear", "reversed": False}
-
-
-def reverse_log_ticks(low: float, high: float) -> tuple[list[float], list[str]]:
-    """Ticks for a reverse_log axis: positions in ``1 - beta``, labels in beta.
-
-    One tick per decade of ``1 - beta`` (beta = 0.9, 0.99, 0.999 ...); when the range spans
-    less than two decades, 2x and 5x ticks are added so at least a few show."""
-    lo, hi = 1.0 - high, 1.0 - low  # 1 - beta range, lo < hi
-    k0, k1 = math.floor(math.log10(lo)), math.ceil(math.log10(hi))
-    mults = (1.0,) if k1 - k0 >= 3 else (1.0, 2.0, 5.0)
-    vals: list[float] = []
-    for k in range(k0, k1 + 1):
-        for m in mults:
-            v = m * 10.0 ** k
-            if lo * (1 - 1e-9) <= v <= hi * (1 + 1e-9):
-                vals.append(v)
-    if len(vals) < 2:
-        vals = [lo, hi]
-    vals.sort(reverse=True)  # beta ascending
-    return vals, [_fmt(1.0 - v) for v in vals]
+    vals, text = ticks.plot_ticks(param)
+    kind = param.scale if param.scale in ("log", "reverse_log") else "linear"
+    return {"kind": kind, "type": "linear" if kind == "linear" else "log",
+            "reversed": kind == "reverse_log", "tickvals": vals, "ticktext": text}
 
 
 def to_plot(param: Param, values: Iterable[Any]) -> list[Any]:
@@ -80,20 +54,6 @@ def to_plot(param: Param, values: Iterable[Any]) -> list[Any]:
     if param.scale == "reverse_log":
         return [None if not _finite(v) else 1.0 - float(v) for v in values]
     return [float(v) if _finite(v) else None for v in values]
-
-
-def unit_ticks(param: Param, n: int = 5) -> tuple[list[float], list[str]]:
-    """Ticks of a unit-interval axis labelled with the param's values (parallel coordinates)."""
-    if isinstance(param, Choice):
-        k = len(param.choices)
-        return [(i + 0.5) / k for i in range(k)], [str(c) for c in param.choices]
-    if param.scale == "reverse_log":
-        vals, text = reverse_log_ticks(float(param.low), float(param.high))
-        units = [float(param.to_unit(1.0 - v)) for v in vals]
-        return units, text
-    us = [i / (n - 1) for i in range(n)]
-    xs = [float(param.from_unit(u)) for u in us]
-    return [float(param.to_unit(x)) for x in xs], [_fmt(x) for x in xs]
 
 
 # --------------------------------------------------------------------------- history
@@ -147,10 +107,18 @@ def history(trials: Sequence[FrozenTrial], direction: str, *,
 
 
 # --------------------------------------------------------------------------- params
+def trial_round(t: FrozenTrial) -> int | None:
+    """The coarse-to-fine round a trial was sampled in (None outside coarse-to-fine)."""
+    r = t.system_attrs.get("round")
+    return r if isinstance(r, int) and not isinstance(r, bool) else None
+
+
 def param_slices(trials: Sequence[FrozenTrial], space: Mapping[str, Param], *,
                  max_points: int | None = None) -> list[dict[str, Any]]:
-    """Each param against the value, on the param's own scale (see ``axis``)."""
-    done = [t for t in trials if t.state == COMPLETE and _finite(t.value)]
+    """Each param against the value, on the param's own scale (see ``axis``): completed trials
+    and pruned ones (at their last reported value, ``state`` says which), with the trial
+    number and the coarse-to-fine round (None outside one) of each point to colour by."""
+    done = [t for t in trials if t.state in (COMPLETE, PRUNED) and _finite(t.value)]
     if max_points is not None and len(done) > max_points:
         stride = math.ceil(len(done) / max_points)
         done = done[::stride]
@@ -163,6 +131,8 @@ def param_slices(trials: Sequence[FrozenTrial], space: Mapping[str, Param], *,
             "x": to_plot(p, (t.params[name] for t in rows)),
             "value": [float(t.value) for t in rows],  # type: ignore[arg-type]
             "number": [t.number for t in rows],
+            "state": [t.state for t in rows],
+            "round": [trial_round(t) for t in rows],
         })
     return out
 
@@ -174,13 +144,14 @@ def parallel(trials: Sequence[FrozenTrial], space: Mapping[str, Param], directio
     ``max_lines`` when given."""
     done = [t for t in trials if t.state == COMPLETE and _finite(t.value)
             and all(n in t.params for n in space)]
+    n_total = len(done)
     if max_lines is not None and len(done) > max_lines:
         sgn = 1.0 if direction == MINIMIZE else -1.0
         done = sorted(done, key=lambda t: sgn * float(t.value or 0.0))
         done = sorted(done[:max_lines], key=lambda t: t.number)
     dims = []
     for name, p in space.items():
-        vals, text = unit_ticks(p)
+        vals, text = ticks.unit_ticks(p)
         raw = [t.params[name] for t in done]
         unit = ([float(p.to_unit(v)) for v in raw] if isinstance(p, Choice) else
                 [float(u) for u in np.asarray(p.to_unit(np.asarray(raw, dtype=float))).ravel()]
@@ -188,10 +159,21 @@ def parallel(trials: Sequence[FrozenTrial], space: Mapping[str, Param], directio
         dims.append({"name": name, "unit": unit,
                      "tickvals": vals, "ticktext": text})
     return {"dimensions": dims, "value": [float(t.value) for t in done],  # type: ignore[arg-type]
-            "number": [t.number for t in done], "direction": direction}
+            "number": [t.number for t in done], "direction": direction, "n_total": n_total}
 
 
 # --------------------------------------------------------------------------- curves
+def best_trial(trials: Sequence[FrozenTrial], direction: str) -> FrozenTrial | None:
+    """The completed trial with the best finite value (the first of equals)."""
+    best: FrozenTrial | None = None
+    for t in trials:
+        if t.state == COMPLETE and _finite(t.value) and (
+                best is None or (t.value < best.value if direction == MINIMIZE  # type: ignore
+                                 else t.value > best.value)):  # type: ignore[operator]
+            best = t
+    return best
+
+
 def pick_curves(trials: Sequence[FrozenTrial], direction: str, k: int) -> list[FrozenTrial]:
     """Up to ``k`` trials whose curves to draw: the best completed, every running one (up to a
     quarter of ``k``), then an even sample of the rest (pruned included)."""
@@ -247,8 +229,8 @@ def rounds(trials: Sequence[FrozenTrial], space: Mapping[str, Param], direction:
     range when the round recorded none) and its trials. Empty when no trial has a round."""
     by_round: dict[int, list[FrozenTrial]] = {}
     for t in trials:
-        r = t.system_attrs.get("round")
-        if isinstance(r, int) and not isinstance(r, bool):
+        r = trial_round(t)
+        if r is not None:
             by_round.setdefault(r, []).append(t)
     out = []
     for r in sorted(by_round):

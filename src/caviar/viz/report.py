@@ -58,8 +58,16 @@ def _json(spec: Any) -> str:
 
 
 def plotly_js() -> str:
-    """plotly.js, from the plotly package (inlined: the report works offline)."""
-    from plotly.offline import get_plotlyjs
+    """plotly.js, read from the plotly package's data (inlined: the report works offline).
+    The file is read without importing plotly (its import costs more than the read)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("plotly")
+    for root in (spec.submodule_search_locations or []) if spec else []:
+        path = Path(root) / "package_data" / "plotly.min.js"
+        if path.is_file():
+            return path.read_text(encoding="utf-8")
+    from plotly.offline import get_plotlyjs  # another layout: ask plotly
 
     return str(get_plotlyjs())
 
@@ -82,21 +90,24 @@ def _findings(study: Any) -> list[str]:
         return [f"(the scale advisor failed: {e})"]
 
 
+SECTIONS = {"pareto": "Pareto front", "hypervolume": "Hypervolume over trials",
+            "history": "Optimization history", "rounds": "Coarse-to-fine rounds",
+            "curves": "Learning curves", "importance": "Param importance",
+            "parallel": "Parallel coordinates", "contour": "Contour of the two most important "
+            "params", "rank": "Rank of the three most important params",
+            "edf": "Distribution of values", "timeline": "Timeline"}
+
+
 def render(study: Any, *, title: str | None = None, max_curves: int = 200) -> str:
     """The report of a study, as one HTML string."""
     trials = list(study.trials)
     build.check_plottable(study, trials)
-    figs = build.specs(study, max_curves=max_curves, trials=trials)
+    imp = build.importance_of(trials, study.space)
+    figs = build.specs(study, max_curves=max_curves, trials=trials, importance=imp)
     summ = build.summary(study, trials)
-    imp = build.importance_of(study, trials)
-    blocks: list[tuple[str, str, Any]] = []  # (section title, id, spec)
-    blocks.append(("Optimization history", "fig-history", figs["history"]))
-    if "rounds" in figs:
-        blocks.append(("Coarse-to-fine rounds", "fig-rounds", figs["rounds"]))
-    blocks.append(("Learning curves", "fig-curves", figs["curves"]))
-    blocks.append(("Param importance", "fig-importance", figs["importance"]))
-    blocks.append(("Parallel coordinates", "fig-parallel", figs["parallel"]))
-    param_blocks = [(f"fig-param-{i}", s) for i, s in enumerate(figs["params"])]
+    blocks: list[tuple[str, str, Any]] = [  # (section title, id, spec)
+        (SECTIONS[k], f"fig-{k}", figs[k]) for k in SECTIONS if k in figs]
+    param_blocks = [(f"fig-param-{i}", s) for i, s in enumerate(figs.get("params", []))]
 
     counts = ", ".join(f"{_e(k)} {v}" for k, v in sorted(summ["counts"].items()))
     best = summ["best"]
@@ -151,11 +162,14 @@ def render(study: Any, *, title: str | None = None, max_curves: int = 200) -> st
     for sec, fid, spec in blocks:
         parts.append(f"<section><h2>{_e(sec)}</h2><div class=fig id={fid}></div></section>")
         scripts.append(f"<script type='application/json' data-fig={fid}>{_json(spec)}</script>")
-    parts.append("<section><h2>Each param on its own scale</h2><div class=grid>")
-    for fid, spec in param_blocks:
-        parts.append(f"<div class=fig id={fid}></div>")
-        scripts.append(f"<script type='application/json' data-fig={fid}>{_json(spec)}</script>")
-    parts.append("</div></section></main>")
+    if param_blocks:
+        parts.append("<section><h2>Each param on its own scale</h2><div class=grid>")
+        for fid, spec in param_blocks:
+            parts.append(f"<div class=fig id={fid}></div>")
+            scripts.append(f"<script type='application/json' data-fig={fid}>{_json(spec)}"
+                           "</script>")
+        parts.append("</div></section>")
+    parts.append("</main>")
     parts.extend(scripts)
     parts.append(f"<script>{plotly_js()}</script><script>{_DRAW}</script></body></html>")
     return "".join(parts)
