@@ -26,9 +26,15 @@ def study_option(f: Any) -> Any:
                              "study).")(f)
 
 
+MLP_EPOCHS = 60          # `babysit --mlp`: long enough to watch and nudge ...
+MLP_EPOCH_SECONDS = 0.5  # ... about 30 s on digits (an epoch alone takes ~0.15 s)
+
+
 def run_options(f: Any) -> Any:
-    f = click.option("--min-epoch-seconds", type=float, default=0.0, show_default=True,
-                     help="Make each epoch last at least this long (to watch a fast run).")(f)
+    f = click.option("--min-epoch-seconds", type=click.FloatRange(min=0.0), default=None,
+                     help="Make each epoch last at least this long, to watch a fast run "
+                          f"[default: {MLP_EPOCH_SECONDS} with --mlp, else 0; 0 runs at "
+                          "full speed].")(f)
     return quiet_option(storage_option(f))
 
 
@@ -56,7 +62,8 @@ def _done(frozen: Any, quiet: bool) -> None:
 @click.option("--mlp", is_flag=True, help="Babysit caviar.nn's batch-norm MLP (no user code).")
 @click.option("--data", type=click.Choice(DATA), default="digits", show_default=True,
               help="--mlp: a data set that ships with a package.")
-@click.option("--epochs", type=int, default=None, help="--mlp: epochs [default: 20].")
+@click.option("--epochs", type=int, default=None,
+              help=f"--mlp: epochs [default: {MLP_EPOCHS}].")
 @click.option("--param", "-p", "params", multiple=True, metavar="NAME=VALUE",
               help="Start value of a param (repeatable), e.g. --param lr=1e-3.")
 @click.option("--config", "-c", "config", multiple=True, metavar="NAME=VALUE",
@@ -71,14 +78,17 @@ def _done(frozen: Any, quiet: bool) -> None:
 def babysit(target: str | None, mlp: bool, data: str, epochs: int | None, params: tuple[str],
             config: tuple[str], resume_number: int | None, force: bool,
             direction: str | None, study_name: str | None, storage: str, quiet: bool,
-            min_epoch_seconds: float) -> None:
+            min_epoch_seconds: float | None) -> None:
     """Train ONE model and watch it: a live view, nudges from another terminal, a checkpoint
-    every epoch. The run is an ordinary trial of the study."""
+    every epoch. The run is an ordinary trial of the study. `--mlp` trains caviar.nn's
+    batch-norm MLP for 60 epochs of at least 0.5 s each (about 30 s: time to nudge it)."""
     from caviar.errors import UsageError
     from caviar.panda import parse_params
     from caviar.panda.runner import babysit as run
     from caviar.panda.runner import resume
 
+    if min_epoch_seconds is None:
+        min_epoch_seconds = MLP_EPOCH_SECONDS if mlp else 0.0
     kw: dict[str, Any] = {"quiet": quiet, "min_epoch_seconds": min_epoch_seconds,
                           "console": console(quiet)}
     if resume_number is not None:
@@ -95,7 +105,8 @@ def babysit(target: str | None, mlp: bool, data: str, epochs: int | None, params
     if mlp:
         from caviar.adapters.babysit import MLPTarget
 
-        objective: Any = MLPTarget(data, epochs=epochs or 20, config=parse_params(config))
+        objective: Any = MLPTarget(data, epochs=epochs or MLP_EPOCHS,
+                                   config=parse_params(config))
         direction = direction or "maximize"
         default_name = "babysit"
     else:
@@ -113,6 +124,12 @@ def babysit(target: str | None, mlp: bool, data: str, epochs: int | None, params
                              f"accuracy, the study has direction={study.direction!r}; use "
                              "another --study")
         given = objective.default_params(study, given)
+        if not quiet:
+            wait = f", each at least {min_epoch_seconds:g} s (about " \
+                f"{objective.epochs * min_epoch_seconds:.0f} s; --min-epoch-seconds 0 runs " \
+                "at full speed)" if min_epoch_seconds else ""
+            kw["console"].print(esc(f"runs {objective.epochs} epochs of caviar.nn's "
+                                    f"batch-norm MLP on {data}{wait}"))
     _done(run(study, objective, params=given, **kw), quiet)
 
 
@@ -179,7 +196,8 @@ stop = _command("stop", "End a running babysat trial after its current epoch (it
 @study_option
 @run_options
 def rewind(trial: int, changes: tuple[str], epoch: int, stop_after: int | None,
-           study_name: str | None, storage: str, quiet: bool, min_epoch_seconds: float) -> None:
+           study_name: str | None, storage: str, quiet: bool,
+           min_epoch_seconds: float | None) -> None:
     """Branch a new trial from TRIAL's epoch-K checkpoint with changed mutable params, and
     babysit it (the parent is left as it is; lineage: parent_id)."""
     from caviar.panda import parse_changes
@@ -187,7 +205,7 @@ def rewind(trial: int, changes: tuple[str], epoch: int, stop_after: int | None,
 
     study = _load(storage, study_name)
     frozen = run(study, trial, epoch, parse_changes(changes), source="cli", quiet=quiet,
-                 min_epoch_seconds=min_epoch_seconds, console=console(quiet),
+                 min_epoch_seconds=min_epoch_seconds or 0.0, console=console(quiet),
                  stop_after=stop_after)
     _done(frozen, quiet)
 
@@ -197,13 +215,13 @@ def rewind(trial: int, changes: tuple[str], epoch: int, stop_after: int | None,
 @study_option
 @run_options
 def replay(trial: int, study_name: str | None, storage: str, quiet: bool,
-           min_epoch_seconds: float) -> None:
+           min_epoch_seconds: float | None) -> None:
     """Run TRIAL's babysat schedule (start params, every applied nudge at its epoch, the
     stop) again as a new trial."""
     from caviar.panda.runner import replay as run
 
     study = _load(storage, study_name)
-    _done(run(study, trial, quiet=quiet, min_epoch_seconds=min_epoch_seconds,
+    _done(run(study, trial, quiet=quiet, min_epoch_seconds=min_epoch_seconds or 0.0,
               console=console(quiet)), quiet)
 
 

@@ -127,7 +127,9 @@ def babysit(study: Study, objective: Any, *, params: Mapping[str, Any] | None = 
             state, error = FAIL, f"{type(e).__name__}: {e}"
         if ctrl.stopped_at is not None:
             trial.system_attrs["stopped_after_epoch"] = ctrl.stopped_at
-        return _finish(session, trial, ctrl, state, value, error)
+        frozen = _finish(session, trial, ctrl, state, value, error)
+        view.finish(ctrl, frozen.state, frozen.value)
+        return frozen
     finally:
         session.close()
         view.close()

@@ -65,11 +65,22 @@ def curves(ctrl: Controller) -> dict[str, list[float]]:
     return out
 
 
-def render(ctrl: Controller, total: int | None, target: str) -> Panel:
+FINAL_STYLE = {"complete": "blue", "pruned": "yellow", "fail": "red"}
+
+
+def render(ctrl: Controller, total: int | None, target: str,
+           final: tuple[str, Any] | None = None) -> Panel:
+    """The live panel; ``final`` = (state, value) once the trial has ended (the last frame
+    then says how it ended, not "running")."""
     t = ctrl.trial
     done = (ctrl.schedule[-1]["epoch"] + 1) if ctrl.schedule else 0
     state = "[yellow]paused[/]" if ctrl.paused else \
         "[red]stopped[/]" if ctrl.stopped_at is not None else "[green]running[/]"
+    if final is not None:
+        how = f"{final[0]}" + (f", value {fmt(final[1])}" if final[1] is not None else "")
+        if ctrl.stopped_at is not None:
+            how += f" (stopped after epoch {ctrl.stopped_at})"
+        state = f"[bold {FINAL_STYLE.get(final[0], 'white')}]{escape(how)}[/]"
     head = Table.grid(padding=(0, 2))
     head.add_row(f"epoch {done}/{total or '?'}", state,
                  f"elapsed {duration(time.time() - ctrl.started)}",
@@ -137,6 +148,12 @@ class LiveView:
         for line in ctrl.log:
             self.console.print(escape(f"trial {ctrl.trial.number}: {line}"))
         ctrl.log.clear()
+
+    def finish(self, ctrl: Controller, state: str, value: Any) -> None:
+        """Draw the last frame with the trial's final state, then stop the live display."""
+        if self.live is not None:
+            self.live.update(render(ctrl, self.total, self.target, final=(state, value)))
+        self.close()
 
     def close(self) -> None:
         if self.live is not None:
