@@ -11,10 +11,17 @@ member's init seed is its trial number, so a seeded study reproduces.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from caviar.adapters.member_pruning import members_to_stop
+from caviar.adapters.objectives import (
+    MLP_OBJECTIVES,
+    check_objectives,
+    check_study,
+    member_measures,
+    values_of,
+)
 from caviar.errors import UsageError
 from caviar.executors.worker import WorkerSession
 from caviar.space import Choice, Float, Int
@@ -49,7 +56,7 @@ def tune_population(study: Study, *, data: Any = "digits", n_trials: int,
                     device: str = "cpu", dtype: Any = None, threads: int | None = None,
                     heartbeat: float = 5.0, stale_after: float = 30.0, data_seed: int = 0,
                     on_population: Callable[[int, int], None] | None = None,
-                    scheduler: Any = None) -> Study:
+                    scheduler: Any = None, objectives: Sequence[str] | None = None) -> Study:
     """Run populations until the study holds ``n_trials`` trials that count.
 
     ``data``: a caviar.nn data set name ('digits', 'mnist5k', 'mnist1d') or a
@@ -57,6 +64,9 @@ def tune_population(study: Study, *, data: Any = "digits", n_trials: int,
     batch norm, 20 epochs). The study's declared space (or ``MLP_SPACE``) supplies the rest.
     ``scheduler``: a caviar.schedulers PBT, ASHA or Halving run inside each population
     (adapters/schedule.py; docs/schedulers.md); the study's pruner is then not used.
+    ``objectives``: what each trial is told, e.g. ``["val_accuracy", "n_params"]`` for a study
+    with ``directions=["maximize", "minimize"]`` (adapters/objectives.py; every member records
+    n_params, flops and train_seconds in its user attrs either way).
     """
     try:
         import torch
@@ -65,7 +75,14 @@ def tune_population(study: Study, *, data: Any = "digits", n_trials: int,
     except ImportError:
         raise UsageError("tune_population needs PyTorch: pip install torch==2.13.0 "
                          "'caviar[torch]'") from None
-    if study.direction != MAXIMIZE:
+    names = tuple(objectives) if objectives is not None else ("val_accuracy",)
+    if objectives is not None:
+        check_study(study, names, check_objectives(names, MLP_OBJECTIVES))
+        if scheduler is not None and names != ("val_accuracy",):
+            raise UsageError(f"objectives {list(names)}: a population scheduler ranks members "
+                             "by validation accuracy alone; drop the scheduler or tune "
+                             "objectives=['val_accuracy']")
+    elif study.direction != MAXIMIZE or study.is_multi_objective:
         raise UsageError(f"study {study.name!r}: population tuning maximizes validation "
                          f"accuracy, got direction={study.direction!r}; create it with "
                          "direction='maximize'")
@@ -99,13 +116,14 @@ def tune_population(study: Study, *, data: Any = "digits", n_trials: int,
                                 data_seed=data_seed)
                 continue
             _train_one_population(session, trials, dataset, fixed, device,
-                                  dtype or torch.float32, threads)
+                                  dtype or torch.float32, threads, names)
     return study
 
 
 def _train_one_population(session: WorkerSession, trials: list[Any], data: Any,
                           fixed: dict[str, Any], device: str, dtype: Any,
-                          threads: int | None) -> None:
+                          threads: int | None,
+                          objectives: tuple[str, ...] = ("val_accuracy",)) -> None:
     from caviar import nn
 
     study = session.study
@@ -127,8 +145,12 @@ def _train_one_population(session: WorkerSession, trials: list[Any], data: Any,
     started = time.perf_counter()
     result = nn.train_population(configs, data, device=device, dtype=dtype,
                                  on_epoch=on_epoch, threads=threads)
-    per_trial = (time.perf_counter() - started) / max(1, len(trials))
+    wall = time.perf_counter() - started
+    per_trial = wall / max(1, len(trials))
+    measured = member_measures(result.members, wall)
     for i, (t, m) in enumerate(zip(trials, result.members, strict=True)):
+        for k, v in measured[i].items():
+            t.set_user_attr(k, v)
         t.set_user_attr("val_accuracy", m.val_accuracy if m.history else None)
         t.set_user_attr("train_loss", m.train_loss if m.history else None)
         t.set_user_attr("epochs_trained", m.epochs_trained)
@@ -139,5 +161,7 @@ def _train_one_population(session: WorkerSession, trials: list[Any], data: Any,
         elif m.state == "stopped" or i in stopped:
             t.system_attrs["pruned_because"] = stopped.get(i, "stopped")
             session.tell(t, state=PRUNED)
-        else:
+        elif objectives == ("val_accuracy",):
             session.tell(t, float(m.val_accuracy))
+        else:
+            session.tell(t, values_of(objectives, "val_accuracy", m.val_accuracy, measured[i]))

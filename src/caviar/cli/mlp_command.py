@@ -47,6 +47,10 @@ from caviar.cli.show import best_text, console, esc
 @click.option("--slots", type=int, default=None,
               help="asha: members training at once [default: a third of the population].")
 @click.option("--seed", type=int, default=None)
+@click.option("--objectives", "objectives_text", default=None, metavar="NAME,NAME,...",
+              help="Tune several objectives at once: val_accuracy (maximize), n_params, flops "
+              "(forward FLOPs per example), train_seconds (minimize), e.g. "
+              "val_accuracy,n_params; prints the Pareto front.")
 @click.option("--device", default="cpu", show_default=True, help="cpu, cuda, cuda:1, ...")
 @click.option("--threads", type=int, default=None, help="torch threads (default: all cores).")
 @stale_after_option
@@ -55,7 +59,7 @@ from caviar.cli.show import best_text, console, esc
 def tune_mlp(data: str, n_trials: int, population: int, epochs: int, study_name: str,
              sampler: str | None, pruner: str, scheduler: str, pbt_interval: int,
              pbt_quantile: float, pbt_resample: float, eta: int, slots: int | None,
-             seed: int | None, device: str,
+             seed: int | None, objectives_text: str | None, device: str,
              threads: int | None, stale_after: float | None, storage: str,
              quiet: bool) -> None:
     """Random search (or another sampler) over the lecture's space: learning rate (log), Adam
@@ -92,10 +96,16 @@ def tune_mlp(data: str, n_trials: int, population: int, epochs: int, study_name:
         sched = make_scheduler(scheduler, **options)
         if scheduler == "pbt":
             space, fixed = PBT_SPACE, {**PBT_FIXED, "epochs": epochs}
+    names, dirs = _objectives(objectives_text)
     store = get_storage(storage)
     before = stored_sampler(store, study_name)
-    study = create_study(study_name, storage=store, direction="maximize", sampler=sampler,
-                         seed=seed, space=space, pruner=pr)
+    multi = len(dirs) > 1
+    study = create_study(study_name, storage=store, direction=None if multi else "maximize",
+                         directions=list(dirs) if multi else None, sampler=sampler,
+                         seed=seed, space=space, pruner=pr,
+                         report_direction="maximize" if multi and pr is not None else None)
+    if multi:
+        study.set_objective_names(list(names))
     note_sampler_change(study.name, before, sampler)
     out = console(quiet)
     out.print(f"study [bold]{esc(study.name)}[/] in {esc(study.storage.url)}: {n_trials} "
@@ -112,17 +122,36 @@ def tune_mlp(data: str, n_trials: int, population: int, epochs: int, study_name:
     try:
         tune_population(study, data=data, n_trials=n_trials, population=population,
                         fixed=fixed, device=device, threads=threads, scheduler=sched,
-                        on_population=on_population, **liveness(stale_after))
+                        on_population=on_population,
+                        objectives=list(names) if objectives_text else None,
+                        **liveness(stale_after))
         on_population(0, 0)
     finally:
         view.close()
     out.print("trials: " + ", ".join(f"{k} {v}" for k, v in sorted(study.counts().items())))
+    if multi:
+        from caviar.cli.front import front_text
+
+        click.echo(front_text(study))
+        return
     best = study.best_trial
     click.echo(best_text(best, study.direction).replace(
         "value =", "validation accuracy ="))
 
 
+def _objectives(text: str | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """``--objectives val_accuracy,n_params``: the names and their directions."""
+    from caviar.adapters.objectives import MLP_OBJECTIVES, check_objectives
+
+    if text is None:
+        return ("val_accuracy",), ("maximize",)
+    names = tuple(w.strip() for w in text.split(","))
+    return names, check_objectives(names, MLP_OBJECTIVES)
+
+
 def _best(study: Any) -> float | None:
+    if study.is_multi_objective:
+        return None
     vals = [t.value for t in study.trials if t.state == "complete" and t.value is not None]
     return max(vals) if vals else None
 
