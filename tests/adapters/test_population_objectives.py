@@ -127,3 +127,23 @@ def test_mismatched_directions_and_a_scheduler_are_refused_before_any_trial():
         tune_population(one, n_trials=2, fixed=FIXED, objectives=["val_accuracy", "n_params"],
                         scheduler=make_scheduler("pbt"))
     assert one.trials == []
+
+
+def test_module_sizes_of_torch_members_count_each_model_on_one_example():
+    from caviar.adapters.objectives import module_sizes, sized_measures, torch_objectives
+
+    small = torch.nn.Sequential(torch.nn.Linear(5, 3), torch.nn.ReLU(), torch.nn.Linear(3, 2))
+    big = torch.nn.Sequential(torch.nn.Linear(5, 8), torch.nn.ReLU(),
+                              torch.nn.Linear(8, 2)).double()
+    x = torch.zeros(100, 5)
+    sizes = module_sizes([small, big], x)
+    assert sizes == [(5 * 3 + 3 + 3 * 2 + 2, 2 * (5 * 3 + 3 * 2)),
+                     (5 * 8 + 8 + 8 * 2 + 2, 2 * (5 * 8 + 8 * 2))]
+    got = sized_measures(sizes, [2, 1], wall=3.0)
+    w0, w1 = sizes[0][1] * 2, sizes[1][1] * 1
+    assert got[0]["train_seconds"] == pytest.approx(3.0 * w0 / (w0 + w1))
+    assert got[1]["n_params"] == sizes[1][0]
+    assert torch_objectives("maximize", ["maximize", "minimize"], ["metric", "n_params"]) \
+        ["metric"] == "maximize"
+    assert torch_objectives(None, ["minimize", "minimize"], ["n_params", "metric"]) \
+        ["metric"] == "minimize"

@@ -30,6 +30,16 @@ MEASURES: dict[str, str] = {"n_params": MINIMIZE, "flops": MINIMIZE, "train_seco
 MLP_OBJECTIVES: dict[str, str] = {"val_accuracy": MAXIMIZE, **MEASURES}
 
 
+def torch_objectives(metric_direction: str | None, study_directions: Sequence[str],
+                     names: Sequence[str]) -> dict[str, str]:
+    """caviar.torch: ``metric`` (the validation metric, in its own direction, or the study's
+    for a metric callable) and the measures."""
+    d = metric_direction
+    if d is None and "metric" in names and len(study_directions) == len(names):
+        d = study_directions[list(names).index("metric")]
+    return {"metric": d or MAXIMIZE, **MEASURES}
+
+
 def check_objectives(names: Sequence[str], allowed: Mapping[str, str]) -> tuple[str, ...]:
     """The objectives' directions; unknown or repeated names are refused."""
     if isinstance(names, str) or not isinstance(names, Sequence) or len(names) == 0:
@@ -116,6 +126,29 @@ def member_measures(members: Sequence[Any], wall: float) -> list[dict[str, float
               mlp_flops(m.config.widths, m.n_features, m.n_classes)) for m in members]
     seconds = split_seconds(wall, [f * m.epochs_trained for (_, f), m in
                                    zip(sizes, members, strict=True)])
+    return [measures(n, f, s) for (n, f), s in zip(sizes, seconds, strict=True)]
+
+
+def module_sizes(models: Sequence[Any], x: Any) -> list[tuple[int, int]]:
+    """(n_params, forward FLOPs per example) of each caviar.torch member's module, counted on
+    the first example of ``x`` (before training: the count depends on shapes only)."""
+    import torch
+
+    example = x[:1]
+    out = []
+    for model in models:
+        p = next(iter(model.parameters()), None)
+        xe = example.to(p.dtype) if p is not None and torch.is_floating_point(example) \
+            else example
+        out.append((module_n_params(model), module_flops(model, xe)))
+    return out
+
+
+def sized_measures(sizes: Sequence[tuple[int, int]], epochs: Sequence[int],
+                   wall: float) -> list[dict[str, float]]:
+    """n_params, flops and train_seconds per member from ``module_sizes`` and the epochs
+    each trained in a population of ``wall`` seconds."""
+    seconds = split_seconds(wall, [f * e for (_, f), e in zip(sizes, epochs, strict=True)])
     return [measures(n, f, s) for (n, f), s in zip(sizes, seconds, strict=True)]
 
 
