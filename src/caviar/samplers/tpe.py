@@ -4,8 +4,9 @@ The finished (complete or pruned) trials are split into the best ``gamma`` share
 ``min(ceil(gamma * n), max_good)``, so ``min(ceil(0.1 n), 25)`` by default) and the rest
 ("bad"); a Parzen estimator ``l`` is fitted to the good trials and ``g`` to the bad ones,
 candidates are drawn from ``l`` and the one with the largest ``l / g`` is taken. With
-``multivariate=True`` (the default) the declared params and the params met define-by-run in the
-same trials are modelled jointly (one product kernel per trial; a trial's first define-by-run
+``multivariate=True`` (what the default, None, means for one direction; with several it means
+False) the declared params and the params met define-by-run in the same trials are modelled
+jointly (one product kernel per trial; a trial's first define-by-run
 ``suggest`` makes the joint proposal and the later ones read it); params only some trials hold,
 and everything with ``multivariate=False``, are modelled one by one. Everything happens in the
 unit cube, so log and reverse-log params are modelled on their own scales for free.
@@ -30,6 +31,9 @@ unit cube, so log and reverse-log params are modelled on their own scales for fr
   trial ranks above every pruned one, and a trial pruned later above one pruned earlier (the
   order Optuna's TPE documents). With a pruner most trials are pruned, so they must count, or
   TPE stays random search. Failed trials are ignored.
+* Several directions, or constraints: the split is multi-objective TPE's (non-dominated rank,
+  then hypervolume contribution; infeasible trials on the bad side), in
+  ``caviar.samplers.tpe_split``; the estimators are the same.
 * Speed: finished trials never change, so their unit values are kept in growing arrays, read
   from ``history.trials()`` starting at the oldest unfinished trial; ``g`` is summed only over
   the kernels within reach of each candidate (see ``_parzen``).
@@ -48,6 +52,7 @@ from caviar.errors import UsageError
 from caviar.samplers._history import (
     check_definition,
     direction_of,
+    directions_of,
     is_choice,
     last_steps,
     unit_of,
@@ -55,6 +60,7 @@ from caviar.samplers._history import (
 from caviar.samplers._parzen import F64, Parzen, ramp_weights
 from caviar.samplers.base import Claim, History, Proposal, Sampler
 from caviar.samplers.stream import Stream
+from caviar.samplers.tpe_split import Objectives
 from caviar.space import Choice, Param, Space
 from caviar.trial_record import COMPLETE, MAXIMIZE, PRUNED, RUNNING, FrozenTrial
 
@@ -99,6 +105,7 @@ class _Book:
         # values not yet mapped to the unit interval: a param is mapped by the definition the
         # study holds when it is next drawn (another worker may have met it first)
         self.pending: dict[str, list[tuple[int, Any, int]]] = {}
+        self.objectives = Objectives(directions_of(owner))  # several directions, constraints
 
     def column(self, p: Param) -> tuple[np.ndarray[Any, Any], F64]:
         col = self.cols.get(p.name)
@@ -142,7 +149,7 @@ class TPESampler(Sampler):
     def __init__(self, *, seed: int | None = None, n_startup_trials: int = 10,
                  n_ei_candidates: int | None = None, gamma: float = 0.1, max_good: int = 25,
                  prior_weight: float = 1.0, constant_liar: bool = True,
-                 multivariate: bool = True) -> None:
+                 multivariate: bool | None = None) -> None:
         super().__init__(seed=seed)
         if isinstance(n_startup_trials, bool) or not isinstance(n_startup_trials, int) \
                 or n_startup_trials < 1:
@@ -165,7 +172,8 @@ class TPESampler(Sampler):
         self.max_good = max_good
         self.prior_weight = float(prior_weight)
         self.constant_liar = bool(constant_liar)
-        self.multivariate = bool(multivariate)
+        # None: jointly with one direction, one by one with several (Optuna's defaults too)
+        self.multivariate = None if multivariate is None else bool(multivariate)
         self._book: _Book | None = None
         self._split: _Split | None = None
         self._defs: dict[str, dict[str, Any]] = {}
@@ -179,7 +187,9 @@ class TPESampler(Sampler):
         self._split = split
         if len(self._ahead) > 1024:
             self._ahead.clear()
-        group = self._group(space, history, split) if self.multivariate else []
+        together = self.multivariate if self.multivariate is not None else (
+            split is None or not split.book.objectives.multi)
+        group = self._group(space, history, split) if together else []
         out: list[dict[str, Any]] = []
         for rng in rngs:
             joint: dict[str, Any] = {}
@@ -231,8 +241,9 @@ class TPESampler(Sampler):
                     low = t.number
                 continue
             done.add(t.number)
-            if state == COMPLETE and t.value is not None:
-                score, step = sign * t.value, math.inf
+            if state == COMPLETE and (t.value is not None or t.values is not None):
+                score = sign * t.value if t.value is not None else 0.0  # else: tpe_split
+                step = math.inf
                 book.n_complete += 1
             elif state == PRUNED:  # ranked by its last report, below those that got further
                 score = math.inf if t.value is None else sign * t.value
@@ -244,6 +255,7 @@ class TPESampler(Sampler):
             row = book.scores.n
             book.scores.append(score)
             book.steps.append(step)
+            book.objectives.add(row, t)
             pending = book.pending
             for name, v in t.params.items():
                 todo = pending.get(name)
@@ -261,7 +273,9 @@ class TPESampler(Sampler):
         scores = book.scores.view()
         n_good = self.n_good(n_finished)
         good = np.zeros(scores.shape[0], dtype=bool)
-        if book.n_pruned:  # (step reached, value): complete first, then the furthest pruned
+        if book.objectives.active:
+            good = book.objectives.good(scores, book.steps.view(), n_good)
+        elif book.n_pruned:  # (step reached, value): complete first, then the furthest pruned
             good[np.lexsort((scores, -book.steps.view()))[:n_good]] = True
         else:
             good[_best_rows(scores, n_good)] = True
