@@ -139,6 +139,11 @@ def retest(study: Any, objective: Callable[[Any], Any], *, top: int = 5, seeds: 
     for what, v in (("top", top), ("seeds", seeds)):
         if isinstance(v, bool) or not isinstance(v, int) or v < 1:
             raise UsageError(f"retest: {what} must be an int >= 1, got {what}={v!r}")
+    if getattr(study, "is_multi_objective", False):
+        raise UsageError(f"retest: study {study.name!r} has directions="
+                         f"{list(study.directions)}; retest ranks trials by one value, so it "
+                         "needs a study with one direction (read study.best_trials for the "
+                         "front)")
     done = [t for t in study.trials if t.state == COMPLETE and t.value is not None]
     if len(done) < top:
         raise UsageError(f"retest: study {study.name!r} has {len(done)} completed trial(s), "

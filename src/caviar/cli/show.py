@@ -92,7 +92,7 @@ def studies_table(summaries: Sequence[Any]) -> Table:
         t.add_column(c, overflow="fold")
     for s in summaries:
         c = s.counts
-        t.add_row(esc(s.name), s.direction, str(s.n_trials), str(c.get("complete", 0)),
+        t.add_row(esc(s.name), ",".join(s.directions), str(s.n_trials), str(c.get("complete", 0)),
                   str(c.get("pruned", 0)), str(c.get("fail", 0)), str(c.get("running", 0)),
                   fmt(s.best_value))
     return t
