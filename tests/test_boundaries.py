@@ -75,6 +75,10 @@ LAYERS: dict[str, tuple[str, ...]] = {
     "space": ("caviar.errors", "caviar.space"),
     # population schedulers: pure decisions over reports; no storage, no study, no engine
     "schedulers": ("caviar.errors", "caviar.schedulers", "caviar.space"),
+    # figures: pure data and specs over records; the study object is handed in, never imported
+    "viz": ("caviar.errors", "caviar.space", "caviar.trial_record", "caviar.viz",
+            "caviar.analysis", "caviar.pareto", "caviar.hypervolume", "caviar.study_values",
+            "caviar.panda.control"),
     # storage knows records, not studies, loops or samplers
     "storage": ("caviar.errors", "caviar.trial_record", "caviar.storage"),
 }

@@ -56,8 +56,9 @@ def make_study7(url: str, n: int, *, name: str = "mlp7", steps: int = 12, seed: 
                 best = (float(curve[-1]), t.id)
         store.add_reports(rows)
         store.finish_trials(updates)
-    if best is not None:
-        store.add_event(best[1], "nudge", {"lr": 0.001, "step": steps // 2})
+    if best is not None:  # a nudge, applied at the middle step (as panda's runner records it)
+        eid = store.add_event(best[1], "nudge", {"lr": 0.001})
+        store.add_event(best[1], "applied", {"event": eid, "kind": "nudge", "step": steps // 2})
     store.close()
 
 

@@ -175,11 +175,34 @@ def _curves(ts: Sequence[FrozenTrial], direction: str, attrs: Mapping[str, Any],
         for t in picked:
             evs = events(t.id)
             if evs:
-                marks += [{**m, "number": t.number}
-                          for m in data.event_marks(evs, reps.get(t.id) or {})]
+                marks += applied_marks(evs, reps.get(t.id) or {}, t.number)
     return figures.curves_figure(data.curves(picked, reps, max_points=curve_points),
                                  n_total=len(ts), metric=metric_name(attrs, ts),
                                  best=None if best is None else best.number, marks=marks)
+
+
+MARKED = ("nudge", "pause", "stop", "rewind")
+
+
+def applied_marks(events: Sequence[Any], curve: Mapping[int, float], number: int
+                  ) -> list[dict[str, Any]]:
+    """Marks for the control events of one trial that took effect (as ``caviar history``
+    reads them: the step they were applied at); pending and rejected ones are not drawn, nor
+    checkpoints and bookkeeping."""
+    from caviar.panda.control import history_rows
+
+    steps = sorted(curve)
+    out = []
+    for r in history_rows(events):
+        if r["kind"] not in MARKED or r["epoch"] is None or not steps:
+            continue
+        at = int(r["epoch"])
+        before = [s for s in steps if s <= at]
+        y = curve[before[-1] if before else steps[0]]
+        detail = ", ".join(f"{k}={v}" for k, v in r["detail"].items())
+        out.append({"number": number, "kind": r["kind"], "step": at, "y": y,
+                    "label": f"{r['kind']}({detail})" if detail else r["kind"]})
+    return out
 
 
 def directions_of(study: Any) -> tuple[str, ...]:

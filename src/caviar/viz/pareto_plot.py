@@ -37,17 +37,19 @@ def objective_names(user_attrs: Mapping[str, Any], k: int) -> list[str]:
 
 def pareto(trials: Sequence[FrozenTrial], directions: Sequence[str], *,
            names: Sequence[str] | None = None) -> dict[str, Any]:
-    """Completed trials' values, which of them are on the Pareto front, and hover text."""
-    from caviar.pareto import pareto_front, to_minimize
+    """Completed trials' values, which of them are on the Pareto front (``study.best_trials``:
+    with constraints, feasible trials only), which are infeasible, and hover text."""
+    from caviar.study_values import best_trials, feasible
 
     k = len(directions)
     ts = _complete(trials, k)
     vals = [list(t.values or ()) for t in ts]
-    front = set(pareto_front(to_minimize(vals, directions))) if ts else set()
+    front = {t.number for t in best_trials(ts, tuple(directions))} if ts else set()
     return {"directions": list(directions), "names": list(names or [f"value {i}"
                                                                    for i in range(k)]),
             "values": vals, "number": [t.number for t in ts],
-            "front": [i in front for i in range(len(ts))],
+            "front": [t.number in front for t in ts],
+            "feasible": [feasible(t) for t in ts],
             "hover": [f"trial {t.number}<br>" + "<br>".join(
                 f"{esc(n)} = {esc(_fmt(v))}" for n, v in t.params.items()) for t in ts]}
 
@@ -56,12 +58,16 @@ def hypervolume_history(trials: Sequence[FrozenTrial], directions: Sequence[str]
                         max_points: int = 200) -> dict[str, Any]:
     """The hypervolume of the front of the first trials, as trials complete (at up to
     ``max_points`` trial numbers), against one reference point: the worst value of each
-    objective over all completed trials, pushed out by a tenth of its range."""
+    objective over all completed trials, pushed out by a tenth of its range. With
+    constraints, only feasible trials count (as in ``study.best_trials``)."""
     from caviar.hypervolume import hypervolume
     from caviar.pareto import pareto_front, to_minimize
+    from caviar.study_values import feasible, has_constraints
 
     k = len(directions)
     ts = sorted(_complete(trials, k), key=lambda t: t.number)
+    if has_constraints(ts):
+        ts = [t for t in ts if feasible(t)]
     if not ts:
         return {"number": [], "hypervolume": [], "reference": None}
     pts = to_minimize([list(t.values or ()) for t in ts], directions)
@@ -88,22 +94,28 @@ def pareto_figure(p: Mapping[str, Any]) -> Spec:
         return empty("Pareto front", "no completed trial yet")
     names = [f"{esc(n)} ({d})" for n, d in zip(p["names"], p["directions"], strict=True)]
     idx_f = [i for i, f in enumerate(p["front"]) if f]
-    idx_d = [i for i, f in enumerate(p["front"]) if not f]
+    ok = p.get("feasible") or [True] * len(p["front"])
+    idx_d = [i for i, f in enumerate(p["front"]) if not f and ok[i]]
+    idx_x = [i for i, f in enumerate(p["front"]) if not f and not ok[i]]
     title = f"Pareto front: {len(idx_f):,} of {len(p['values']):,} trials on it"
     if k == 2:
         sgn = [-1.0 if d == "maximize" else 1.0 for d in p["directions"]]
         step = sorted(idx_f, key=lambda i: (sgn[0] * p["values"][i][0],
                                             sgn[1] * p["values"][i][1]))
         data: list[dict[str, Any]] = []
-        for idx, name, color, size in ((idx_d, "dominated", GREY, 5),
-                                       (idx_f, "on the front", COLORS["best"], 8)):
+        for idx, name, color, size, symbol in (
+                (idx_d, "dominated", GREY, 5, "circle"),
+                (idx_x, "infeasible", GREY, 6, "x-open"),
+                (idx_f, "on the front", COLORS["best"], 8, "circle")):
+            if not idx:
+                continue
             data.append({"type": "scatter", "mode": "markers", "name": name,
                          "x": [p["values"][i][0] for i in idx],
                          "y": [p["values"][i][1] for i in idx],
                          "text": [p["hover"][i] for i in idx],
-                         "marker": {"color": color, "size": size},
+                         "marker": {"color": color, "size": size, "symbol": symbol},
                          "hovertemplate": "%{text}<br>(%{x:.6g}, %{y:.6g})<extra></extra>"})
-        data.insert(1, {"type": "scatter", "mode": "lines", "name": "front",
+        data.insert(max(0, len(data) - 1), {"type": "scatter", "mode": "lines", "name": "front",
                         "x": [p["values"][i][0] for i in step],
                         "y": [p["values"][i][1] for i in step], "hoverinfo": "skip",
                         "line": {"shape": "hv", "color": COLORS["best"], "width": 1.5}})
@@ -115,7 +127,7 @@ def pareto_figure(p: Mapping[str, Any]) -> Spec:
              "z": [p["values"][i][2] for i in idx], "text": [p["hover"][i] for i in idx],
              "marker": {"color": color, "size": size},
              "hovertemplate": "%{text}<extra></extra>"}
-            for idx, name, color, size in ((idx_d, "dominated", GREY, 3),
+            for idx, name, color, size in ((idx_d + idx_x, "dominated or infeasible", GREY, 3),
                                            (idx_f, "on the front", COLORS["best"], 5))]
     return {"data": data, "layout": _layout(title + note, height=560, scene={
         "xaxis": {"title": {"text": names[0]}}, "yaxis": {"title": {"text": names[1]}},
