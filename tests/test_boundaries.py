@@ -11,7 +11,8 @@ from pathlib import Path
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "caviar"
 CORE = ["errors.py", "space", "samplers", "pruners", "trial.py", "trial_record.py", "study.py",
-        "storage", "executors", "export.py", "schedulers", "pareto.py", "study_values.py"]
+        "storage", "executors", "export.py", "schedulers", "pareto.py", "study_values.py",
+        "hypervolume.py", "constraints.py"]
 FORBIDDEN_IN_CORE = {"torch", "ray", "starlette", "uvicorn", "plotly", "caviar.nn"}
 # the Ray executor is the one place Ray is used; it is imported only for backend="ray"
 EXEMPT = {"executors/ray_backend.py"}
@@ -69,7 +70,10 @@ LAYERS: dict[str, tuple[str, ...]] = {
     # pure decisions: a pruner is handed curves, a sampler a history; neither reads storage
     "pruners": ("caviar.errors", "caviar.trial_record", "caviar.pruners"),
     "samplers": ("caviar.errors", "caviar.trial_record", "caviar.samplers", "caviar.space",
-                 "caviar.pareto"),
+                 "caviar.pareto", "caviar.hypervolume"),
+    # hypervolume and constraints: pure functions (samplers, the study and viz use them)
+    "hypervolume.py": ("caviar.errors",),
+    "constraints.py": ("caviar.errors", "caviar.trial_record"),
     # Pareto dominance: pure functions over arrays (samplers and the study use it)
     "pareto.py": ("caviar.trial_record",),
     "space": ("caviar.errors", "caviar.space"),

@@ -9,16 +9,20 @@ selects by and what coarse-to-fine zooms around.
 * Within a rank, a larger crowding distance is better (Deb et al., 2002): per objective, the
   gap between a point's two neighbours in that rank divided by the rank's range; the rank's
   extreme points get infinity.
+
+Coarse-to-fine zooms around the best trials in this order (``best_trials_first``) when a
+study has several directions or constraints.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-from caviar.pareto import nondominated_ranks
+from caviar.pareto import nondominated_ranks, to_minimize
 from caviar.trial_record import FrozenTrial
 
 F64 = np.ndarray[Any, np.dtype[np.float64]]
@@ -33,6 +37,11 @@ def violation(t: FrozenTrial) -> float:
     if not cs:
         return 0.0
     return float(sum(c for c in cs if c > 0))
+
+
+def has_constraints(trials: Sequence[FrozenTrial]) -> bool:
+    """Does any of ``trials`` carry constraint values?"""
+    return any(t.system_attrs and CONSTRAINTS_ATTR in t.system_attrs for t in trials)
 
 
 def crowding(points: F64) -> F64:
@@ -84,3 +93,15 @@ def best_first(points: F64, violations: F64 | None = None) -> I64:
     row (the earlier trial)."""
     ranks, crowd = rank_and_crowding(points, violations)
     return np.asarray(np.lexsort((np.arange(points.shape[0]), -crowd, ranks)), dtype=np.int64)
+
+
+def best_trials_first(trials: Sequence[FrozenTrial], directions: Sequence[str]
+                      ) -> list[FrozenTrial]:
+    """Complete trials (each with one value per direction) ordered best first: feasible ones
+    by non-dominated rank, then larger crowding distance, then the earlier trial; infeasible
+    ones after them by total violation."""
+    if not trials:
+        return []
+    points = to_minimize([t.values or () for t in trials], directions)
+    viol = np.array([violation(t) for t in trials])
+    return [trials[i] for i in best_first(points, viol if viol.any() else None)]

@@ -19,6 +19,10 @@ round and the param; uniform within the stratum), so even a small round covers e
 evenly. Each trial is still drawn by itself, from its number, so any worker can draw any
 trial of a round.
 
+**Several directions, or constraints.** The best trials are then the complete ones ordered by
+non-dominated rank, then crowding distance (feasible first, infeasible by total violation;
+``caviar.samplers._selection``), so each round zooms around the Pareto front found so far.
+
 Every trial records ``round`` and ``box`` (values on the param's scale: ``[low, high]`` for
 numbers, the kept list for choices) in its system attrs, so reports and plots can show the zoom.
 
@@ -47,7 +51,8 @@ from typing import Any
 import numpy as np
 
 from caviar.errors import BoundaryWarning, UsageError
-from caviar.samplers._history import direction_of, is_choice, unit_of
+from caviar.samplers._history import directions_of, is_choice, unit_of
+from caviar.samplers._selection import best_trials_first, has_constraints
 from caviar.samplers.base import Claim, History, Proposal, Sampler
 from caviar.samplers.stream import Stream
 from caviar.space import Choice, Param, Space
@@ -159,7 +164,7 @@ class CoarseToFineSampler(Sampler):
         end = r * self.per_round
         earlier = [t for t in past if t.number < end]
         blocking = [t for t in earlier if t.state == RUNNING]
-        box, info = self._box(r, self._space(space, history), earlier, direction_of(history))
+        box, info = self._box(r, self._space(space, history), earlier, directions_of(history))
         if not blocking:
             self._rounds[r] = (box, info)
             return box, info
@@ -174,13 +179,20 @@ class CoarseToFineSampler(Sampler):
         return out
 
     def _box(self, r: int, space: dict[str, Param], earlier: Sequence[FrozenTrial],
-             direction: str) -> tuple[Box, dict[str, Any]]:
-        done = [t for t in earlier if t.state == COMPLETE and t.value is not None]
+             directions: tuple[str, ...]) -> tuple[Box, dict[str, Any]]:
+        if len(directions) == 1:
+            done = [t for t in earlier if t.state == COMPLETE and t.value is not None]
+        else:
+            done = [t for t in earlier if t.state == COMPLETE and t.values is not None
+                    and len(t.values) == len(directions)]
         info: dict[str, Any] = {"round": r}
         if not done:
             return {}, info
-        sign = -1.0 if direction == MAXIMIZE else 1.0
-        done.sort(key=lambda t: (sign * (t.value or 0.0), t.number))
+        if len(directions) > 1 or has_constraints(done):  # rank, crowding; feasible first
+            done = best_trials_first(done, directions)
+        else:
+            sign = -1.0 if directions[0] == MAXIMIZE else 1.0
+            done.sort(key=lambda t: (sign * (t.value or 0.0), t.number))
         k = self.top_k if self.quantile is None else math.ceil(self.quantile * len(done))
         k = max(1, min(k or 1, len(done)))
         top = _nearest(done[: max(k, math.ceil(self.anchor * k))], k, space)
