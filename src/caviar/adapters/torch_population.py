@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from caviar.adapters import torch_resume
 from caviar.adapters.member_pruning import members_to_stop
 from caviar.errors import UsageError
 from caviar.executors.worker import WorkerSession
@@ -134,16 +135,14 @@ def _abort(session: WorkerSession, trials: list[Any], err: Exception) -> None:
 def run_population(session: WorkerSession, trials: list[Any], member_fn: Any,
                    data: tuple[Any, Any], settings: PopulationSettings, *,
                    on_groups: Any = None) -> None:
-    """Train ``trials`` (started, held by ``session``) as one population and tell each."""
-    from caviar import torch as ct
-
-    s = settings
-
+    """Train ``trials`` (started, held by ``session``) as one population and tell each.
+    Trials that resume (a retry after a crash) train from the epoch after their last
+    checkpoint, in a population of their own per resume epoch."""
     study = session.study
     members, live, failed = [], [], set()
     for t in trials:
-        try:
-            members.append(_build(member_fn, t, t.number))
+        try:  # a retry is initialised like the trial it retries
+            members.append(_build(member_fn, t, int(t.system_attrs.get("retry_of", t.number))))
             live.append(t)
         except UsageError as e:
             _abort(session, [u for u in trials if u.id not in failed], e)
@@ -153,50 +152,95 @@ def run_population(session: WorkerSession, trials: list[Any], member_fn: Any,
             failed.add(t.id)
     if not live:
         return
-    trials = live
+    starts: dict[int, list[int]] = {}
+    states: list[dict[str, Any] | None] = []
+    for i, t in enumerate(live):
+        found = torch_resume.find(study, t) if settings.checkpoint else None
+        if found is not None:
+            torch_resume.adopt(t, *found)
+        states.append(found[0] if found is not None else None)
+        first = int(found[0]["epochs"]) if found is not None else 0
+        starts.setdefault(min(first, settings.epochs), []).append(i)
+    started = time.perf_counter()
+    outcomes: dict[int, tuple[Any, str, str | None]] = {}
+    for first, idx in sorted(starts.items()):
+        sub = [live[i] for i in idx]
+        if first >= settings.epochs:  # trained to the end before its worker died
+            for i in idx:
+                outcomes[i] = (_finished(states[i]), "resumed", None)
+            continue
+        for (m, label, why), i in zip(_train(session, sub, [members[i] for i in idx],
+                                             [states[i] for i in idx], first, data, settings,
+                                             on_groups), idx, strict=True):
+            outcomes[i] = (m, label, why)
+    per_trial = (time.perf_counter() - started) / len(live)
+    for i, t in enumerate(live):
+        m, label, why = outcomes[i]
+        t.set_user_attr("metric", m.history[-1] if m.history else None)
+        t.set_user_attr("train_loss", m.train_loss[-1] if m.train_loss else None)
+        t.set_user_attr("epochs_trained", m.epochs_trained)
+        t.system_attrs["population_size"] = len(live)
+        t.system_attrs["population_group"] = label
+        t.system_attrs["population_seconds_per_trial"] = per_trial
+        if m.state == "failed":
+            session.tell(t, state=FAIL, error=m.error or "diverged")
+        elif why is not None:
+            t.system_attrs["pruned_because"] = why
+            session.tell(t, state=PRUNED)
+        else:
+            session.tell(t, float(m.metric))
+
+
+def _finished(state: Any) -> Any:
+    from caviar.torch.result import MemberResult
+
+    return MemberResult(history=[float(v) for v in state.get("history") or []],
+                        train_loss=[float(v) for v in state.get("train_loss") or []])
+
+
+def _train(session: WorkerSession, trials: list[Any], members: list[Any],
+           states: list[Any], first: int, data: tuple[Any, Any], s: PopulationSettings,
+           on_groups: Any) -> list[tuple[Any, str, str | None]]:
+    """One ``train_population`` from epoch ``first``: per member (result, its program's
+    label, why it was pruned or None)."""
+    from caviar import torch as ct
+
+    study = session.study
     pruner = study.pruner
     finished = study.curves.others(running=False) if pruner is not None else []
     stopped: dict[int, str] = {}
+    losses: list[list[float]] = [list(st.get("train_loss") or []) if st else [] for st in states]
 
     def on_epoch(epoch: int, reports: list[Any]) -> set[int]:
         for r in reports:
             if r.alive:
                 trials[r.member].report(float(r.metric), epoch)
+                losses[r.member].append(float(r.train_loss))
         if pruner is None:
             return set()
         return members_to_stop(pruner, trials, [r.member for r in reports if r.alive],
                                finished, stopped, epoch)
 
-    started = time.perf_counter()
+    def on_state(epoch: int, states_now: dict[int, dict[str, Any]]) -> None:
+        for i, st in states_now.items():
+            t = trials[i]
+            history = [t.reports[k] for k in sorted(t.reports)]
+            t.checkpoint(torch_resume.payload(st, epoch, history, losses[i]), step=epoch)
+
     try:
         result = ct.train_population(members, data[0], data[1], loss=s.loss, metric=s.metric,
                                      epochs=s.epochs, device=s.device, dtype=s.dtype,
-                                     seed=s.seed, on_epoch=on_epoch, on_groups=on_groups)
+                                     seed=s.seed, on_epoch=on_epoch, on_groups=on_groups,
+                                     first_epoch=first,
+                                     resume=states if any(states) else None,
+                                     on_state=on_state if s.checkpoint else None)
     except UsageError as e:
         if any(t.reports for t in trials):
             raise
         _abort(session, trials, e)
-    per_trial = (time.perf_counter() - started) / len(trials)
-    for i, (t, m) in enumerate(zip(trials, result.members, strict=True)):
-        t.set_user_attr("metric", m.history[-1] if m.history else None)
-        t.set_user_attr("train_loss", m.train_loss[-1] if m.train_loss else None)
-        t.set_user_attr("epochs_trained", m.epochs_trained)
-        t.system_attrs["population_size"] = len(trials)
-        t.system_attrs["population_group"] = result.groups[m.group]
-        t.system_attrs["population_seconds_per_trial"] = per_trial
-        if m.state == "failed":
-            session.tell(t, state=FAIL, error=m.error or "diverged")
-            continue
-        if s.checkpoint:
-            dt = next((str(v.dtype) for v in m.state_dict.values()
-                       if v.is_floating_point()), "torch.float32")
-            t.checkpoint({"state_dict": m.state_dict, "dtype": dt,
-                          "epochs": m.epochs_trained}, step=max(0, m.epochs_trained - 1))
-        if m.state == "stopped" or i in stopped:
-            t.system_attrs["pruned_because"] = stopped.get(i, "stopped")
-            session.tell(t, state=PRUNED)
-        else:
-            session.tell(t, float(m.metric))
+    return [(m, result.groups[m.group],
+             stopped.get(i, "stopped") if m.state == "stopped" or i in stopped else None)
+            for i, m in enumerate(result.members)]
 
 
 class _Replay:

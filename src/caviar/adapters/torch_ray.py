@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 
 def _population_task(url: str, name: str, sampler: dict[str, Any], pruner: Any,
-                     trial_ids: list[int], proposed: dict[int, dict[str, Any]], member_fn: Any,
+                     trial_ids: list[int], proposed: dict[int, Any], member_fn: Any,
                      data: Any, settings: PopulationSettings, liveness: tuple[float, float],
                      threads: int) -> dict[str, Any]:
     """One population inside a Ray task; returns what it ran."""
@@ -46,7 +46,9 @@ def _population_task(url: str, name: str, sampler: dict[str, Any], pruner: Any,
             record = study.storage.get_trial(tid)
             if record is None or record.state != RUNNING:  # reaped or finished meanwhile
                 continue
-            t = session.adopt(record, proposed[tid])
+            params, attrs = proposed[tid]
+            t = session.adopt(record, params)
+            t.system_attrs.update(attrs)  # a retry's retry_of_id: where it resumes from
             t.system_attrs["ray_worker"] = study.worker  # host:pid of the process that ran it
             trials.append(t)
         if trials:
@@ -116,7 +118,8 @@ def _drive(session: WorkerSession, task: Any, fixed: tuple[Any, ...], population
                 for t in trials:     # the task runs and tells them; this process keeps
                     study.hand_off(t)  # heartbeating them until the task ends
                 ref = task.remote(url, name, sampler, pruner, [t.id for t in trials],
-                                  {t.id: dict(t.params) for t in trials}, member_ref,
+                                  {t.id: (dict(t.params), _retry_attrs(t)) for t in trials},
+                                  member_ref,
                                   data_ref, settings, liveness, threads)
                 in_flight[ref] = trials
             if not in_flight:
@@ -164,3 +167,8 @@ def _fail(study: Study, trials: list[Any], why: str) -> None:
 def _first_line(e: BaseException) -> str:
     lines = [ln for ln in str(e).splitlines() if ln.strip()]
     return lines[0][:300] if lines else ""
+
+
+def _retry_attrs(t: Any) -> dict[str, Any]:
+    return {k: t.system_attrs[k] for k in ("retry_of", "retry_of_id", "attempt")
+            if k in t.system_attrs}

@@ -11,7 +11,7 @@ the others stay bit-identical).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import torch
@@ -34,6 +34,7 @@ from caviar.torch.result import (
 )
 
 OnEpoch = Callable[[int, list[EpochReport]], "set[int] | None"]
+OnState = Callable[[int, dict[int, dict[str, Any]]], None]
 DTYPES = (torch.float32, torch.float64)
 
 
@@ -65,11 +66,19 @@ def train_population(members: Sequence[Member], train: Any, val: Any, *,
                      loss: Any = "cross_entropy", metric: Any = "accuracy", epochs: int = 10,
                      device: Any = "cpu", dtype: torch.dtype = torch.float32, seed: int = 0,
                      eval_batch: int | None = None, on_epoch: OnEpoch | None = None,
-                     on_groups: Callable[[list[str]], None] | None = None
-                     ) -> PopulationResult:
+                     on_groups: Callable[[list[str]], None] | None = None,
+                     first_epoch: int = 0,
+                     resume: Sequence[Mapping[str, Any] | None] | None = None,
+                     on_state: OnState | None = None) -> PopulationResult:
     """Train ``members`` for ``epochs`` epochs; validate every epoch on ``val``.
 
     ``seed`` fixes the batch order (``batch_order``) and the Dropout masks.
+    Resuming: ``first_epoch`` is the first epoch to run (0-based; the batch order and every
+    schedule continue from it) and ``resume[i]`` member i's state after epoch
+    ``first_epoch - 1`` (a dict from ``on_state``: ``state_dict``, ``optimizer``, and
+    optionally ``history`` and ``train_loss``; None: start member i afresh).
+    ``on_state(epoch, states)``: after each epoch (after ``on_epoch``), the full state of
+    every member that trained in it and did not fail, by member index.
     """
     dev = as_device(device)
     loss_fn = resolve_loss(loss)
@@ -77,6 +86,7 @@ def train_population(members: Sequence[Member], train: Any, val: Any, *,
     x, y = prepare_data(train, "train", loss, dtype, dev)
     xv, yv = prepare_data(val, "val", loss, dtype, dev)
     validate(members, x.shape[0], epochs, dtype)
+    _check_resume(members, epochs, first_epoch, resume)
     plans = plan_groups(members)
     for plan in plans:  # before any training: runs, fits the loss, can be batched
         model = convert(members[plan.members[0]].model, dev, dtype)
@@ -86,17 +96,44 @@ def train_population(members: Sequence[Member], train: Any, val: Any, *,
     results = [MemberResult(group=g) for g, p in enumerate(plans) for _ in p.members]
     order_of = [i for p in plans for i in p.members]
     results = [r for _, r in sorted(zip(order_of, results, strict=True), key=lambda t: t[0])]
+    for r, st in zip(results, resume or [None] * len(results), strict=True):
+        if st is not None:
+            r.history = [float(v) for v in st.get("history") or []]
+            r.train_loss = [float(v) for v in st.get("train_loss") or []]
     with torch.random.fork_rng(devices=[dev] if dev.type == "cuda" else []):
-        torch.manual_seed(seed)
-        programs = [Program(p, members, dev, dtype, loss_fn) for p in plans]
-        _run(programs, results, x, y, xv, yv, metric_fn, epochs, seed, eval_batch, on_epoch)
+        torch.manual_seed(seed if not first_epoch else seed * 100_003 + first_epoch)
+        programs = [Program(p, members, dev, dtype, loss_fn, resume) for p in plans]
+        _run(programs, results, x, y, xv, yv, metric_fn, range(first_epoch, epochs), seed,
+             eval_batch, on_epoch, on_state)
     return PopulationResult(results, [p.label for p in plans])
 
 
+def _check_resume(members: Sequence[Member], epochs: int, first_epoch: int,
+                  resume: Sequence[Any] | None) -> None:
+    if isinstance(first_epoch, bool) or not isinstance(first_epoch, int) or \
+            not 0 <= first_epoch < epochs:
+        raise UsageError(f"first_epoch: must be an integer in [0, epochs), got "
+                         f"first_epoch={first_epoch!r} with epochs={epochs}")
+    if resume is None:
+        if first_epoch:
+            raise UsageError(f"first_epoch={first_epoch}: needs resume=[state per member] "
+                             "(the states after the epoch before it)")
+        return
+    if len(resume) != len(members):
+        raise UsageError(f"resume: needs one state (or None) per member, got {len(resume)} "
+                         f"for {len(members)} members")
+    for i, st in enumerate(resume):
+        if st is not None and not (isinstance(st, Mapping) and "state_dict" in st
+                                   and "optimizer" in st):
+            raise UsageError(f"resume[{i}]: must be a state from on_state (a dict with "
+                             f"'state_dict' and 'optimizer') or None, got {type(st).__name__}")
+
+
 def _run(programs: list[Program], results: list[MemberResult], x: torch.Tensor,
-         y: torch.Tensor, xv: torch.Tensor, yv: torch.Tensor, metric_fn: Any, epochs: int,
-         seed: int, eval_batch: int | None, on_epoch: OnEpoch | None) -> None:
-    for epoch in range(epochs):
+         y: torch.Tensor, xv: torch.Tensor, yv: torch.Tensor, metric_fn: Any, epochs: range,
+         seed: int, eval_batch: int | None, on_epoch: OnEpoch | None,
+         on_state: OnState | None) -> None:
+    for epoch in epochs:
         order = batch_order(x.shape[0], epoch, seed).to(x.device)
         reports: list[EpochReport] = []
         for prog in programs:
@@ -121,7 +158,11 @@ def _run(programs: list[Program], results: list[MemberResult], x: torch.Tensor,
                 reports.append(EpochReport(i, epoch, float(vals[local]) if ok else math.nan,
                                            float(train_loss[local]), ok))
         stop = set(on_epoch(epoch, reports) or ()) if on_epoch is not None else set()
-        if stop and epoch < epochs - 1:
+        if on_state is not None:
+            on_state(epoch, {i: prog.member_state(local) for prog in programs
+                             for local, i in enumerate(prog.idx)
+                             if results[i].state != FAILED})
+        if stop and epoch < epochs.stop - 1:
             for prog in programs:
                 keep = []
                 for local, i in enumerate(prog.idx):

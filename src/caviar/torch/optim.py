@@ -21,7 +21,7 @@ stepping (its numbers are NaN); rows never mix, so no other member sees it.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import torch
@@ -89,6 +89,27 @@ class PopulationOptimizer:
         k = keep.tolist()
         self.base_lr = [self.base_lr[i] for i in k]
         self.schedules = [self.schedules[i] for i in k]
+
+    def row(self, i: int) -> dict[str, Any]:
+        """Member ``i``'s optimizer state (CPU): moments over its flat parameters and its
+        number of steps taken."""
+        return {"m": self.m[i].detach().cpu().clone(),
+                "v": self.v[i].detach().cpu().clone() if self.v.numel() else None,
+                "steps": float(self.steps[i, 0])}
+
+    def load_row(self, i: int, state: Mapping[str, Any]) -> None:
+        """Set member ``i``'s optimizer state from ``row(i)`` of an earlier program."""
+        from caviar.errors import UsageError
+
+        m = torch.as_tensor(state["m"]).to(self.m)
+        if m.shape != self.m[i].shape:
+            raise UsageError(f"resume: saved optimizer moments have {m.numel()} numbers, the "
+                             f"member has {self.m[i].numel()} parameters; resume with the "
+                             "member function that trained it")
+        self.m[i] = m
+        if self.v.numel() and state.get("v") is not None:
+            self.v[i] = torch.as_tensor(state["v"]).to(self.v)
+        self.steps[i, 0] = float(state["steps"])
 
     def clip(self, g: torch.Tensor) -> torch.Tensor:
         if not self.any_clip:

@@ -12,12 +12,13 @@ member's numbers depend on it (rows never mix).
 from __future__ import annotations
 
 import copy
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import torch
 from torch.func import functional_call, vmap
 
+from caviar.errors import UsageError
 from caviar.torch.group import GroupPlan
 from caviar.torch.losses import Fn
 from caviar.torch.member import Member
@@ -49,19 +50,38 @@ def member_tensors(m: Member, device: torch.device, dtype: torch.dtype
             {n: conv(b) for n, b in model.named_buffers()})
 
 
+def _load_state(params: dict[str, torch.Tensor], buffers: dict[str, torch.Tensor],
+                sd: Mapping[str, Any]) -> None:
+    """Overwrite a member's fresh tensors with a saved ``state_dict`` (NumPy or torch)."""
+    for group in (params, buffers):
+        for n, t in group.items():
+            if n in sd:  # a non-persistent buffer is not saved: it keeps its fresh value
+                v = torch.as_tensor(sd[n])
+                if tuple(v.shape) != tuple(t.shape):
+                    raise UsageError(f"resume: saved tensor {n!r} has shape "
+                                     f"{tuple(v.shape)}, the module's has {tuple(t.shape)}; "
+                                     "resume with the member function that trained it")
+                group[n] = v.to(device=t.device, dtype=t.dtype)
+
+
 class Program:
     """The trained parameters of all members live in one flat leaf tensor ``[P, n]`` (row
     i: member i's parameters side by side); the forward pass sees them as views shaped like
     the module's parameters, and one ``autograd.grad`` gives the flat gradient."""
 
     def __init__(self, plan: GroupPlan, members: Sequence[Member], device: torch.device,
-                 dtype: torch.dtype, loss_fn: Fn) -> None:
+                 dtype: torch.dtype, loss_fn: Fn,
+                 resume: Sequence[Mapping[str, Any] | None] | None = None) -> None:
         ms = [members[i] for i in plan.members]
+        starts = [resume[i] if resume is not None else None for i in plan.members]
         self.idx = list(plan.members)
         self.device, self.dtype = device, dtype
         self.template = convert(ms[0].model, device, dtype)
         self.loss_fn = loss_fn
         per = [member_tensors(m, device, dtype) for m in ms]
+        for (pm, bm), st in zip(per, starts, strict=True):
+            if st is not None:  # a member resumed from its state of an earlier epoch
+                _load_state(pm, bm, st["state_dict"])
         named = list(self.template.named_parameters())
         self.layout: list[tuple[str, int, int, tuple[int, ...]]] = []
         off = 0
@@ -77,6 +97,9 @@ class Program:
         self.buffers = {n: torch.stack([bm[n] for _, bm in per])
                         for n, _ in self.template.named_buffers()}
         self.opt = PopulationOptimizer(ms, self.flat.detach())
+        for local, st in enumerate(starts):
+            if st is not None:
+                self.opt.load_row(local, st["optimizer"])
         self.micro = plan.micro_batch
         self.k = [m.batch_size // plan.micro_batch for m in ms]
         self.alive = torch.ones(len(ms), dtype=torch.bool, device=device)
@@ -180,6 +203,11 @@ class Program:
     def state_dict(self, local: int) -> dict[str, torch.Tensor]:
         tensors = {**self.params(self.flat.detach()), **self.buffers}
         return {k: tensors[n][local].detach().cpu().clone() for k, n in self._sd_names.items()}
+
+    def member_state(self, local: int) -> dict[str, Any]:
+        """Everything a member needs to continue training later: weights and buffers (its
+        ``state_dict``) and its optimizer row (moments, step count)."""
+        return {"state_dict": self.state_dict(local), "optimizer": self.opt.row(local)}
 
     def keep(self, local: list[int]) -> None:
         """Compaction: keep only the members at these local positions."""
