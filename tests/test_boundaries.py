@@ -12,7 +12,7 @@ from pathlib import Path
 SRC = Path(__file__).resolve().parents[1] / "src" / "caviar"
 CORE = ["errors.py", "space", "samplers", "pruners", "trial.py", "trial_record.py", "study.py",
         "storage", "executors", "export.py", "schedulers", "pareto.py", "study_values.py",
-        "hypervolume.py", "constraints.py"]
+        "hypervolume.py", "constraints.py", "study_create.py", "study_cache.py"]
 FORBIDDEN_IN_CORE = {"torch", "ray", "starlette", "uvicorn", "plotly", "caviar.nn"}
 # the Ray executor is the one place Ray is used; it is imported only for backend="ray"
 EXEMPT = {"executors/ray_backend.py"}
