@@ -83,7 +83,8 @@ def _check_pruner(record: StudyRecord, pruner: Any) -> str:
             f"{list(record.directions)}: a pruner compares the one curve trial.report "
             "records, and with several objectives caviar cannot tell whether that curve is to "
             "be minimized or maximized; pass report_direction='maximize' (or 'minimize') to "
-            "create_study, naming the direction of what you report, or drop the pruner")
+            "create_study (caviar tune: --report-direction maximize), naming the direction of "
+            "what you report, or drop the pruner")
     return record.direction
 
 

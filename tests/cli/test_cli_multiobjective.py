@@ -91,3 +91,17 @@ def test_bad_directions_exit_2_and_store_nothing(tmp_path: Path) -> None:
     assert one.returncode == 2 and "Traceback" not in one.stderr
     assert "must return 2 values (a tuple)" in one.stderr
     assert [t.counted for t in caviar.load_study("s", storage=url).trials] == [False]
+
+
+def test_a_pruner_with_directions_needs_report_direction(tmp_path: Path) -> None:
+    (tmp_path / "obj.py").write_text(OBJECTIVE)
+    url = f"sqlite:///{tmp_path / 'p.db'}"
+    args = ("tune", "obj.py:objective", "--directions", "maximize,minimize", "--pruner",
+            "median", "--trials", "3", "--storage", url, "--study", "p", "-q")
+    refused = run(*args, cwd=tmp_path)
+    assert refused.returncode == 2 and "--report-direction maximize" in refused.stderr
+    assert not (tmp_path / "p.db").exists() or caviar.get_storage(url).list_studies() == []
+    ok = run(*args, "--report-direction", "maximize", cwd=tmp_path)
+    assert ok.returncode == 0, ok.stderr
+    study = caviar.load_study("p", storage=url)
+    assert study.report_direction == "maximize" and len(study.trials) == 3

@@ -32,7 +32,8 @@ def _run(objective: Any, *, storage: str, study_name: str | None, n_trials: int 
          cpus_per_trial: float = 1.0, gpus_per_trial: float = 0.0, max_retries: int = 3,
          stale_after: float | None = None, space: Any = None,
          default_direction: str = "minimize", default_trials: int | None = None,
-         objective_spec: str | None = None, directions: list[str] | None = None) -> None:
+         objective_spec: str | None = None, directions: list[str] | None = None,
+         report_direction: str | None = None) -> None:
     from caviar.storage import get_storage
     from caviar.study import create_study
 
@@ -50,7 +51,8 @@ def _run(objective: Any, *, storage: str, study_name: str | None, n_trials: int 
     study = create_study(study_name, storage=store,
                          direction=None if directions else direction or default_direction,
                          directions=directions, sampler=sampler, seed=seed, space=space,
-                         pruner=_pruner(pruner, min_budget, max_budget, eta))
+                         pruner=_pruner(pruner, min_budget, max_budget, eta),
+                         report_direction=report_direction)
     note_sampler_change(study.name, before, sampler)
     if objective_spec is not None:
         study.set_user_attr("objective", objective_spec)
@@ -110,8 +112,12 @@ def _pruner(name: str, min_budget: float, max_budget: float | None, eta: float) 
 @click.option("--directions", "directions_text", default=None, metavar="D1,D2,...",
               help="Several objectives: one direction each, e.g. maximize,minimize (FUNC "
               "returns a tuple of that length); instead of --direction.")
+@click.option("--report-direction", type=click.Choice(["minimize", "maximize"]), default=None,
+              help="The direction of what FUNC reports with trial.report (the curve a pruner "
+              "compares); needed for --pruner with --directions.")
 @run_options
-def tune(target: str, space_file: str | None, directions_text: str | None, **kw: Any) -> None:
+def tune(target: str, space_file: str | None, directions_text: str | None,
+         report_direction: str | None, **kw: Any) -> None:
     """Tune the objective FUNC(trial) -> value defined in FILE.py.
 
     A module-level SPACE = {"lr": Float(1e-4, 1, scale="log"), ...} in FILE.py (or --space
@@ -129,7 +135,7 @@ def tune(target: str, space_file: str | None, directions_text: str | None, **kw:
         space = load_space_file(space_file)
     directions = parse_directions(directions_text, kw.get("direction"))
     _run(ref, objective_spec=f"{ref.path}:{ref.func}", space=space, directions=directions,
-         **kw)
+         report_direction=report_direction, **kw)
 
 
 @click.command()
