@@ -31,7 +31,7 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Path
 
     d = tmp_path_factory.mktemp("reports")
     url = "sqlite:///" + str(d / "s.db")
-    make_study7(url, 150, name="mlp7")
+    make_study7(url, 150, name="mlp7", rounds=3)
     make_study7(url, 10_000, name="big", steps=8)
     make_study_mo(url, 300, name="mo2")
     out = {}
@@ -101,6 +101,7 @@ def test_seven_param_report_draws_every_figure(browser: Any, reports: dict[str, 
     figs = _judge(page, "mlp7")
     _no_webgl_trouble(console)
     expected = {"fig-history", "fig-curves", "fig-importance", "fig-parallel", "fig-contour",
+                "fig-rounds",
                 "fig-rank", "fig-edf", "fig-timeline", *(f"fig-param-{i}" for i in range(7))}
     assert expected <= set(figs), sorted(figs)
     for fid, f in figs.items():

@@ -29,8 +29,10 @@ def objective7(p: dict[str, Any]) -> float:
 
 
 def make_study7(url: str, n: int, *, name: str = "mlp7", steps: int = 12, seed: int = 0,
-                chunk: int = 1000) -> None:
-    """``n`` trials of the 7-param space; every 5th pruned at a third of its steps."""
+                chunk: int = 1000, rounds: int = 0) -> None:
+    """``n`` trials of the 7-param space; every 5th pruned at a third of its steps. With
+    ``rounds``, the trials are split into that many coarse-to-fine rounds whose lr boxes shrink
+    around 10**-2.5 (recorded as the coarse-to-fine sampler does: ``round`` and ``box``)."""
     store = get_storage(url)
     rec = store.create_study(name, direction="minimize", sampler={"name": "random"},
                              space=SPACE7.to_json(), load_if_exists=False,
@@ -42,6 +44,14 @@ def make_study7(url: str, n: int, *, name: str = "mlp7", steps: int = 12, seed: 
         k = min(chunk, n - start)
         params = [{nm: p.value(float(u)) for (nm, p), u in
                    zip(SPACE7.items(), rng.random(len(SPACE7)), strict=True)} for _ in range(k)]
+        attrs: list[dict[str, Any]] = [{} for _ in range(k)]
+        if rounds:
+            for i, p in enumerate(params):
+                r = (start + i) * rounds // n
+                half = 2.0 / 2 ** r  # decades either side of 10**-2.5
+                lo, hi = 10 ** max(-4.0, -2.5 - half), 10 ** min(0.0, -2.5 + half)
+                p["lr"] = float(lo * (hi / lo) ** rng.random())
+                attrs[i] = {"round": r, "box": {"lr": [lo, hi]}}
         trials = store.create_trials(rec.id, k, params=params)
         rows, updates = [], []
         for t in trials:
@@ -51,7 +61,7 @@ def make_study7(url: str, n: int, *, name: str = "mlp7", steps: int = 12, seed: 
             curve = final + 1.5 / (1 + np.arange(last))
             rows.extend((t.id, s, float(v)) for s, v in enumerate(curve))
             updates.append(TrialUpdate(t.id, PRUNED if pruned else COMPLETE, float(curve[-1]),
-                                       t.params))
+                                       t.params, system_attrs=attrs[t.number - start] or None))
             if not pruned and (best is None or curve[-1] < best[0]):
                 best = (float(curve[-1]), t.id)
         store.add_reports(rows)

@@ -133,6 +133,7 @@ def test_report_and_dashboard_give_the_same_importance(tmp_path: Path) -> None:
     report = build.specs(study, ["importance"])["importance"]["data"][0]
     view = StudyView(get_storage(url), "mlp7")
     view.refresh()
+    view.importance()  # the dashboard computes it in the background; here: wait for it
     dash = view.figures()["importance"]["data"][0]
     assert report["y"] == dash["y"] and report["x"] == pytest.approx(dash["x"], abs=1e-12)
     assert report["y"][-1] == "lr"  # the biggest bar: the lecture's first param

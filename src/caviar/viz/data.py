@@ -32,6 +32,15 @@ def _finite(v: Any) -> bool:
     return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
 
 
+def sample(items: Sequence[Any], k: int | None) -> list[Any]:
+    """About ``k`` of ``items``, in their order: a seeded random sample, not every n-th (a
+    stride aliases with periodic patterns, e.g. every 5th trial pruned, and hides them)."""
+    if k is None or len(items) <= k:
+        return list(items)
+    idx = np.sort(np.random.default_rng(0).choice(len(items), k, replace=False))
+    return [items[int(i)] for i in idx]
+
+
 # --------------------------------------------------------------------------- scales
 def axis(param: Param) -> dict[str, Any]:
     """How to draw one param's axis: ``{"kind", "type", "reversed", "tickvals", "ticktext"}``.
@@ -93,8 +102,10 @@ def history(trials: Sequence[FrozenTrial], direction: str, *,
     keep = done
     if max_points is not None and len(done) > max_points:
         improving = set(best_n)
-        stride = math.ceil(len(done) / max_points)
-        keep = [t for i, t in enumerate(done) if i % stride == 0 or t.number in improving]
+        rest = [t for t in done if t.number not in improving]
+        picked = {t.number for t in sample(rest, max(0, max_points - len(improving)))} | \
+            improving
+        keep = [t for t in done if t.number in picked]
     return {
         "direction": direction,
         "number": [t.number for t in keep],
@@ -119,9 +130,7 @@ def param_slices(trials: Sequence[FrozenTrial], space: Mapping[str, Param], *,
     and pruned ones (at their last reported value, ``state`` says which), with the trial
     number and the coarse-to-fine round (None outside one) of each point to colour by."""
     done = [t for t in trials if t.state in (COMPLETE, PRUNED) and _finite(t.value)]
-    if max_points is not None and len(done) > max_points:
-        stride = math.ceil(len(done) / max_points)
-        done = done[::stride]
+    done = sample(done, max_points)
     out = []
     for name, p in space.items():
         rows = [t for t in done if name in t.params]

@@ -17,6 +17,7 @@ import numpy as np
 from caviar.space import Choice, Param
 from caviar.trial_record import COMPLETE, MINIMIZE, RUNNING, FrozenTrial
 from caviar.viz import ticks
+from caviar.viz.data import sample
 
 
 def _done(trials: Sequence[FrozenTrial], names: Sequence[str]) -> list[FrozenTrial]:
@@ -80,9 +81,7 @@ def ranks(values: Sequence[float], direction: str) -> list[float]:
 def rank(trials: Sequence[FrozenTrial], space: Mapping[str, Param], params: Sequence[str],
          direction: str, *, max_points: int | None = None) -> dict[str, Any]:
     """Pairs of params (unit squares) with each completed trial coloured by its value's rank."""
-    ts = _done(trials, params)
-    if max_points is not None and len(ts) > max_points:
-        ts = ts[::math.ceil(len(ts) / max_points)]
+    ts = sample(_done(trials, params), max_points)
     rk = ranks([float(t.value) for t in ts], direction)  # type: ignore[arg-type]
     pairs = [(a, b) for i, a in enumerate(params) for b in params[i + 1:]]
     return {"axes": {n: _unit_axis(n, space[n]) for n in params},
@@ -110,8 +109,7 @@ def timeline(trials: Sequence[FrozenTrial], *, now: float, max_trials: int | Non
     at ``now``), its state and worker."""
     ts = sorted((t for t in trials if t.created_at), key=lambda t: t.number)
     n_total = len(ts)
-    if max_trials is not None and n_total > max_trials:
-        ts = ts[::math.ceil(n_total / max_trials)]
+    ts = sample(ts, max_trials)
     t0 = min((t.created_at for t in ts), default=0.0)
     rows = []
     for t in ts:
