@@ -82,11 +82,11 @@ def rank(trials: Sequence[FrozenTrial], space: Mapping[str, Param], params: Sequ
          direction: str, *, max_points: int | None = None) -> dict[str, Any]:
     """Pairs of params (unit squares) with each completed trial coloured by its value's rank."""
     ts = sample(_done(trials, params), max_points)
-    rk = ranks([float(t.value) for t in ts], direction)  # type: ignore[arg-type]
+    rk = ranks([float(t.value) for t in ts], direction)
     pairs = [(a, b) for i, a in enumerate(params) for b in params[i + 1:]]
     return {"axes": {n: _unit_axis(n, space[n]) for n in params},
             "unit": {n: _unit(space[n], [t.params[n] for t in ts]) for n in params},
-            "pairs": pairs, "rank": rk, "value": [float(t.value) for t in ts],  # type: ignore
+            "pairs": pairs, "rank": rk, "value": [float(t.value) for t in ts],
             "number": [t.number for t in ts], "direction": direction}
 
 
