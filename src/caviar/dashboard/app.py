@@ -200,8 +200,12 @@ def create_app(storage: Storage, *, allow_control: bool = False,
     def figs(req: Request) -> Response:
         v = dash.view(req.query_params.get("study"))
         same = unchanged(req, v)
-        return same if same is not None else _json(
-            {"changed": True, "seq": v.seq, "figures": v.figures()})
+        if same is not None:
+            return same
+        figs = v.figures()
+        # while a part is still computed, the page keeps asking (seq -1: "not complete yet")
+        return _json({"changed": True, "seq": v.seq if not figs["pending"] else -1,
+                      "figures": figs})
 
     @guarded
     def trial(req: Request) -> Response:

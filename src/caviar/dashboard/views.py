@@ -41,6 +41,7 @@ class StudyView:
         self._curves: dict[int, dict[int, float]] = {}  # finished trials' curves by trial id
         self._figs: tuple[int, dict[str, Any]] | None = None
         self._imp: tuple[int, Any] | None = None
+        self._imp_thread: threading.Thread | None = None
         self._sorted: dict[tuple[str, bool, str | None], tuple[int, list[FrozenTrial]]] = {}
         self.refreshed_at = 0.0
 
@@ -116,30 +117,45 @@ class StudyView:
                 "rows": [trial_row(t) for t in rows[offset:offset + limit]]}
 
     # ------------------------------------------------------------------ figures
-    def importance(self) -> Any:
-        """Param importance, recomputed only when the completed trials grew by a tenth."""
-        from caviar.analysis.importance import param_importance
-
+    def importance(self, *, wait: bool = True) -> Any:
+        """Param importance (a random forest: seconds on a big study), recomputed only when the
+        completed trials grew by a tenth. ``wait=False``: the last result, or None while the
+        first is computed in a background thread (the figures never wait for it)."""
         ts = self.trials()
         n = sum(1 for t in ts if t.state == COMPLETE)
         with self._lock:
-            if self._imp is not None and n < self._imp[0] * 1.1 + 5 and \
-                    (self._imp[0] > 0 or n == 0):
-                return self._imp[1]
+            fresh = self._imp is not None and n < self._imp[0] * 1.1 + 5 and \
+                (self._imp[0] > 0 or n == 0)
+            if fresh:
+                return self._imp[1]  # type: ignore[index]
+            if not wait:
+                if self._imp_thread is None or not self._imp_thread.is_alive():
+                    self._imp_thread = threading.Thread(target=self._compute_importance,
+                                                        args=(ts, n), daemon=True)
+                    self._imp_thread.start()
+                return None if self._imp is None else self._imp[1]
+        return self._compute_importance(ts, n)
+
+    def _compute_importance(self, ts: Sequence[FrozenTrial], n: int) -> Any:
+        from caviar.analysis.importance import param_importance
+
         imp = param_importance(ts, self.space, max_trials=1000)
         with self._lock:
             self._imp = (n, imp)
+            self._figs = None  # the next figures call carries it
         return imp
 
     def figures(self) -> dict[str, Any]:
-        """Downsampled figure specs of the study at its current sequence number (cached)."""
+        """Downsampled figure specs of the study at its current sequence number (cached).
+        ``pending`` lists what is still being computed (importance and the rounds plot that
+        orders its axes by it): the page asks again until it is empty."""
         with self._lock:
             if self._figs is not None and self._figs[0] == self.seq:
                 return self._figs[1]
             seq = self.seq
         ts = self.trials()
         direction = self.record.direction
-        imp = self.importance()
+        imp = self.importance(wait=False)
         out: dict[str, Any] = {
             "history": figures.history_figure(data.history(ts, direction,
                                                            max_points=self.max_points)),
@@ -148,15 +164,21 @@ class StudyView:
             "parallel": figures.parallel_figure(data.parallel(ts, self.space, direction,
                                                               max_lines=self.max_points // 4)),
             "curves": self.curves_figure(ts),
-            "importance": figures.importance_figure(imp),
-            "importance_table": imp.to_json(),
+            "pending": [] if imp is not None else ["importance"],
         }
+        if imp is not None:
+            out["importance"] = figures.importance_figure(imp)
+            out["importance_table"] = imp.to_json()
         rs = data.rounds(ts, self.space, direction)
         if rs:
-            pair = figures.numeric_pair(self.space, [p.name for p in imp.params])
-            out["rounds"] = figures.rounds_figure(rs, self.space, pair)
+            if imp is None:
+                out["pending"].append("rounds")
+            else:
+                pair = figures.numeric_pair(self.space, [p.name for p in imp.params])
+                out["rounds"] = figures.rounds_figure(rs, self.space, pair)
         with self._lock:
-            self._figs = (seq, out)
+            if not out["pending"]:
+                self._figs = (seq, out)
         return out
 
     def reports_of(self, ts: Sequence[FrozenTrial]) -> dict[int, dict[int, float]]:

@@ -74,8 +74,10 @@
   CV.every = function (fn, ms) { var t = setInterval(fn, ms); CV.timers.push(t); return t; };
 
   // Plotly loads after the page's own scripts (the table never waits for 3.5 MB of plotly.js):
-  // plots asked for before it arrives are drawn when it does.
+  // plots asked for before it arrives are drawn when it does. Plots are drawn one per task, in
+  // the order asked (the history first), so the browser paints each as soon as it is drawn.
   function draw(div, spec, handlers) {
+    var t0 = performance.now();
     spec.layout.autosize = true;
     Plotly.react(div, spec.data, spec.layout, {responsive: true, displaylogo: false});
     if (handlers && !div.cvBound) {
@@ -83,17 +85,25 @@
       if (handlers.click) div.on("plotly_click", function (ev) { handlers.click(ev, div); });
       if (handlers.select) div.on("plotly_selected", function (ev) { handlers.select(ev, div); });
     }
+    CV.drawTimes[div.id] = [Math.round(t0), Math.round(performance.now() - t0)];
+  }
+  CV.drawTimes = {};
+  var draining = false;
+  function drain() {
+    if (!window.Plotly || !CV.pendingPlots.length) { draining = false; return; }
+    var p = CV.pendingPlots.shift();
+    if (document.body.contains(p[0])) draw(p[0], p[1], p[2]);
+    setTimeout(drain, 0);
   }
   CV.plot = function (id, spec, handlers) {
     var div = typeof id === "string" ? document.getElementById(id) : id;
     if (!div) return;
-    if (window.Plotly) draw(div, spec, handlers);
-    else CV.pendingPlots.push([div, spec, handlers]);
+    // a newer spec for the same div replaces one still waiting
+    CV.pendingPlots = CV.pendingPlots.filter(function (p) { return p[0] !== div; });
+    CV.pendingPlots.push([div, spec, handlers]);
+    if (!draining && window.Plotly) { draining = true; setTimeout(drain, 0); }
   };
-  CV.plotlyLoaded = function () {
-    var todo = CV.pendingPlots; CV.pendingPlots = [];
-    todo.forEach(function (p) { if (document.body.contains(p[0])) draw(p[0], p[1], p[2]); });
-  };
+  CV.plotlyLoaded = function () { CV.plotlyAt = Math.round(performance.now()); if (!draining) { draining = true; drain(); } };
   // A purged div gives its WebGL context back (a browser keeps about 16).
   CV.purgeAll = function (root) {
     if (!window.Plotly) { CV.pendingPlots = []; return; }

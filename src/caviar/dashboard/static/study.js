@@ -113,7 +113,8 @@
     function figures() {
       return CV.api("figures", {study: name, since: st.figSeq}).then(function (f) {
         if (!f.changed || !document.getElementById("fig-history")) return;
-        st.figSeq = f.seq;
+        st.figSeq = f.seq;  // -1 while importance is computed: asked again on the next poll
+        document.getElementById("sec-importance").style.display = f.figures.importance ? "" : "none";
         FIGS.forEach(function (k) {
           if (!f.figures[k]) return;
           document.getElementById("sec-" + k).style.display = "";
@@ -139,7 +140,8 @@
     function poll() {
       CV.live(true);
       return CV.api("study", {study: name, since: st.seq}).then(function (s) {
-        if (!s.changed || !document.getElementById("stats")) return;
+        if (!document.getElementById("stats")) return;
+        if (!s.changed) return st.figSeq === -1 && st.table ? figures() : undefined;  // a part was pending
         st.seq = s.seq;
         renderStats(s);
         if (!st.table) {
