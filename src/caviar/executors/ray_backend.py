@@ -37,7 +37,8 @@ _SESSIONS: dict[tuple[str, str], Any] = {}  # per Ray worker process: one sessio
 
 
 def _run_trial(url: str, name: str, sampler: dict[str, Any], trial_id: int,
-               proposed: dict[str, Any], objective: Any, settings: LoopSettings) -> str:
+               proposed: dict[str, Any], objective: Any, settings: LoopSettings,
+               constraints: Any = None) -> str:
     """One trial inside a Ray task. Returns the trial's end state."""
     from caviar.executors.loop import _run_one
     from caviar.executors.worker import WorkerSession
@@ -46,7 +47,7 @@ def _run_trial(url: str, name: str, sampler: dict[str, Any], trial_id: int,
     key = (url, name)
     session = _SESSIONS.get(key)
     if session is None:  # the study's stored seed gives the trial its driver's stream
-        study = load_study(name, storage=url, sampler=sampler)
+        study = load_study(name, storage=url, sampler=sampler, constraints=constraints)
         session = _SESSIONS[key] = WorkerSession(study, heartbeat=settings.heartbeat,
                                                  stale_after=settings.stale_after)
     record = session.study.storage.get_trial(trial_id)
@@ -101,7 +102,7 @@ def _drive(session: WorkerSession, task: Any, objective_ref: Any, sampler: dict[
                 session.drop(t)     # the task heartbeats and tells it, not this process
                 study.hand_off(t)
                 ref = task.remote(study.storage.url, study.name, sampler, t.id,
-                                  dict(t.params), objective_ref, settings)
+                                  dict(t.params), objective_ref, settings, study.constraints)
                 in_flight[ref] = t.id
         if not in_flight:
             break
