@@ -80,7 +80,9 @@ def make_study_mo(url: str, n: int, *, name: str = "mo2", k: int = 2, seed: int 
     store = get_storage(url)
     rec = store.create_study(name, direction=directions[0], directions=directions,
                              sampler={"name": "random"}, space=space.to_json(),
-                             load_if_exists=False, user_attrs={"declared": list(space)})
+                             load_if_exists=False,
+                             user_attrs={"declared": list(space), "objective_names":
+                                         ["accuracy", "size", "time"][:k]})
     store.register_params(rec.id, space.to_json())
     rng = np.random.default_rng(seed)
     params = [{nm: p.value(float(u)) for (nm, p), u in

@@ -119,6 +119,8 @@ def test_three_objectives_draw_in_3d(tmp_path: Path) -> None:
     make_study_mo(url, 60, name="mo3", k=3)
     figs = build.specs(load_study("mo3", storage=url))
     assert {t["type"] for t in figs["pareto"]["data"]} == {"scatter3d"}
+    scene = figs["pareto"]["layout"]["scene"]
+    assert scene["zaxis"]["title"]["text"] == "time (minimize)"  # the study's objective names
     assert figs["hypervolume"]["data"][0]["y"][-1] > 0
 
 

@@ -27,12 +27,14 @@ def _complete(trials: Sequence[FrozenTrial], k: int) -> list[FrozenTrial]:
 
 
 def objective_names(user_attrs: Mapping[str, Any], k: int) -> list[str]:
-    """The objectives' names from the study's ``objectives`` user attr, else value 0, 1..."""
-    names = user_attrs.get("objectives")
-    if isinstance(names, list | tuple) and len(names) == k and all(
-            isinstance(n, str) for n in names):
-        return list(names)
-    return [f"value {i}" for i in range(k)]
+    """The objectives' names as the study holds them (``Study.set_objective_names``: the
+    ``objective_names`` user attr), else the study's defaults (``values_0``, ``values_1``...)."""
+    from caviar.study_values import default_names
+
+    names = user_attrs.get("objective_names")
+    if isinstance(names, list | tuple) and len(names) == k:
+        return [str(n) for n in names]
+    return list(default_names(k))
 
 
 def pareto(trials: Sequence[FrozenTrial], directions: Sequence[str], *,
@@ -45,8 +47,7 @@ def pareto(trials: Sequence[FrozenTrial], directions: Sequence[str], *,
     ts = _complete(trials, k)
     vals = [list(t.values or ()) for t in ts]
     front = {t.number for t in best_trials(ts, tuple(directions))} if ts else set()
-    return {"directions": list(directions), "names": list(names or [f"value {i}"
-                                                                   for i in range(k)]),
+    return {"directions": list(directions), "names": list(names or objective_names({}, k)),
             "values": vals, "number": [t.number for t in ts],
             "front": [t.number in front for t in ts],
             "feasible": [feasible(t) for t in ts],

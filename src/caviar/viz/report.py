@@ -119,10 +119,25 @@ def render(study: Any, *, title: str | None = None, max_curves: int = 200) -> st
              if best else "-"]]
     summary_html = _table(["", ""], rows)
     names = list(study.space)
-    top_rows = [[str(t.number), _num(t.value), *[_num(t.params.get(n, "")) for n in names]]
-                for t in summ["top"]]
-    top_html = _table(["trial", "value", *[_e(n) for n in names]], top_rows) if top_rows else \
-        "<p class=muted>no completed trial</p>"
+    directions = build.directions_of(study)
+    if len(directions) > 1:  # several objectives: the Pareto front is the best
+        from caviar.study_values import best_trials
+        from caviar.viz.pareto_plot import objective_names
+
+        front = best_trials(trials, directions)
+        onames = objective_names(getattr(study, "user_attrs", {}) or {}, len(directions))
+        rows[1] = ["directions", ", ".join(f"{_e(n)}: {_e(d)}"
+                                           for n, d in zip(onames, directions, strict=True))]
+        rows[3:] = [["Pareto front", f"{len(front)} trials"]]
+        top_rows = [[str(t.number), *[_num(v) for v in (t.values or ())],
+                     *[_num(t.params.get(n, "")) for n in names]] for t in front[:20]]
+        head = ["trial", *[_e(n) for n in onames], *[_e(n) for n in names]]
+        summary_html = _table(["", ""], rows)
+    else:
+        top_rows = [[str(t.number), _num(t.value), *[_num(t.params.get(n, "")) for n in names]]
+                    for t in summ["top"]]
+        head = ["trial", "value", *[_e(n) for n in names]]
+    top_html = _table(head, top_rows) if top_rows else "<p class=muted>no completed trial</p>"
     space_rows = [[_e(n), _e(p.get("type", "")), _e(p.get("scale", "")),
                    _e(p.get("low", p.get("choices", ""))), _e(p.get("high", ""))]
                   for n, p in summ["space"].items()]
@@ -143,6 +158,9 @@ def render(study: Any, *, title: str | None = None, max_curves: int = 200) -> st
             f"{imp.n_trials} completed trials, unit-cube encoding</span></p>"
     else:
         imp_html = f"<p class=muted>{_e(imp.note)}</p>"
+    if len(directions) > 1:
+        imp_html = ("<p class=muted>importance ranks params by one value per trial; this study "
+                    f"has {len(directions)} objectives (see the Pareto front)</p>")
 
     parts = [
         "<!DOCTYPE html><html lang=en><head><meta charset=utf-8>",
