@@ -65,13 +65,14 @@ class PopulationSettings:
     dtype: Any = None
     seed: int = 0
     checkpoint: bool = True
+    unbatchable: str = "refuse"
 
 
 def optimize(study: Study, member_fn: Callable[[Any], Any], *, train: Any, val: Any,
              loss: Any = "cross_entropy", metric: Any = "accuracy", epochs: int = 10,
              population: int = 32, n_trials: int = 128, device: str = "cpu",
              dtype: Any = None, seed: int = 0, checkpoint: bool = True,
-             heartbeat: float = 5.0, stale_after: float = 30.0,
+             unbatchable: str = "refuse", heartbeat: float = 5.0, stale_after: float = 30.0,
              backend: str = "local", workers: int = 1, ray: Any = None,
              on_population: Callable[[int, int], None] | None = None,
              on_groups: Callable[[list[str]], None] | None = None) -> Study:
@@ -82,7 +83,8 @@ def optimize(study: Study, member_fn: Callable[[Any], Any], *, train: Any, val: 
     each population forms (a progress line). ``backend="ray"``: each population is one Ray
     task (``workers`` of them at a time, each on ``ray=RayOptions(cpus_per_trial=...,
     gpus_per_trial=...)``, the resources of one population); the storage stays the one
-    source of truth.
+    source of truth. ``unbatchable="one_at_a_time"``: a group whose module torch.func
+    cannot batch trains member by member instead of being refused.
     """
     torch = _need_torch()
     from caviar.torch.data import as_tensors
@@ -101,6 +103,11 @@ def optimize(study: Study, member_fn: Callable[[Any], Any], *, train: Any, val: 
         raise UsageError(f"member_fn: must be a function trial -> caviar.torch.Member, got "
                          f"{type(member_fn).__name__}")
     resolve_metric(metric, resolve_loss(loss))
+    from caviar.torch.engine import UNBATCHABLE
+
+    if unbatchable not in UNBATCHABLE:
+        raise UsageError(f"unbatchable: must be one of {', '.join(map(repr, UNBATCHABLE))}, "
+                         f"got unbatchable={unbatchable!r}")
     want = DIRECTIONS.get(metric) if isinstance(metric, str) else None
     if want is not None and study.direction != want:
         raise UsageError(f"study {study.name!r}: metric={metric!r} is to {want}, got "
@@ -109,7 +116,7 @@ def optimize(study: Study, member_fn: Callable[[Any], Any], *, train: Any, val: 
     data = (as_tensors(train, "train"), as_tensors(val, "val"))  # read once, before trials
     settings = PopulationSettings(loss=loss, metric=metric, epochs=epochs, device=device,
                                   dtype=dtype or torch.float32, seed=seed,
-                                  checkpoint=checkpoint)
+                                  checkpoint=checkpoint, unbatchable=unbatchable)
     if backend == "ray":
         from caviar.adapters.torch_ray import run_populations_ray
 
@@ -231,7 +238,7 @@ def _train(session: WorkerSession, trials: list[Any], members: list[Any],
         result = ct.train_population(members, data[0], data[1], loss=s.loss, metric=s.metric,
                                      epochs=s.epochs, device=s.device, dtype=s.dtype,
                                      seed=s.seed, on_epoch=on_epoch, on_groups=on_groups,
-                                     first_epoch=first,
+                                     unbatchable=s.unbatchable, first_epoch=first,
                                      resume=states if any(states) else None,
                                      on_state=on_state if s.checkpoint else None)
     except UsageError as e:

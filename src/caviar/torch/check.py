@@ -45,8 +45,11 @@ def _reason(err: BaseException) -> tuple[str, str]:
 
 
 def check_member(model: torch.nn.Module, loss: Any, loss_fn: Any, x: torch.Tensor,
-                 y: torch.Tensor, y_all: torch.Tensor) -> None:
-    """``x``, ``y``: two training examples on the device, in the engine's dtype."""
+                 y: torch.Tensor, y_all: torch.Tensor, *, allow_unbatchable: bool = False
+                 ) -> bool:
+    """``x``, ``y``: two training examples on the device, in the engine's dtype. True when
+    torch.func can batch the module; False (only with ``allow_unbatchable``) when it cannot,
+    so the group trains one member at a time."""
     name = type(model).__name__
     m = copy.deepcopy(model)
     m.train()
@@ -73,6 +76,10 @@ def check_member(model: torch.nn.Module, loss: Any, loss_fn: Any, x: torch.Tenso
         with torch.no_grad():
             vmap(f, in_dims=(0, 0, None), randomness="different")(params, buffers, x)
     except Exception as e:
+        if allow_unbatchable:
+            return False
         why, fix = _reason(e)
         raise UsageError(f"model {name}: cannot be trained as a population because {why}; "
-                         f"{fix}") from e
+                         f"{fix}; or train this group one member at a time with "
+                         "unbatchable='one_at_a_time' (--unbatchable one-at-a-time)") from e
+    return True

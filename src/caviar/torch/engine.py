@@ -19,11 +19,11 @@ import torch
 from caviar.errors import UsageError
 from caviar.torch.check import check_member
 from caviar.torch.data import as_tensors, batch_order
-from caviar.torch.group import plan_groups
+from caviar.torch.group import GroupPlan, plan_groups
 from caviar.torch.losses import resolve_loss, resolve_metric, target_dtype
 from caviar.torch.member import Member
 from caviar.torch.optim import as_device
-from caviar.torch.program import Program, convert
+from caviar.torch.program import Program, SoloProgram, convert
 from caviar.torch.result import (
     COMPLETE,
     FAILED,
@@ -36,6 +36,7 @@ from caviar.torch.result import (
 OnEpoch = Callable[[int, list[EpochReport]], "set[int] | None"]
 OnState = Callable[[int, dict[int, dict[str, Any]]], None]
 DTYPES = (torch.float32, torch.float64)
+UNBATCHABLE = ("refuse", "one_at_a_time")
 
 
 def prepare_data(data: Any, what: str, loss: Any, dtype: torch.dtype, device: torch.device
@@ -67,12 +68,14 @@ def train_population(members: Sequence[Member], train: Any, val: Any, *,
                      device: Any = "cpu", dtype: torch.dtype = torch.float32, seed: int = 0,
                      eval_batch: int | None = None, on_epoch: OnEpoch | None = None,
                      on_groups: Callable[[list[str]], None] | None = None,
-                     first_epoch: int = 0,
+                     unbatchable: str = "refuse", first_epoch: int = 0,
                      resume: Sequence[Mapping[str, Any] | None] | None = None,
                      on_state: OnState | None = None) -> PopulationResult:
     """Train ``members`` for ``epochs`` epochs; validate every epoch on ``val``.
 
     ``seed`` fixes the batch order (``batch_order``) and the Dropout masks.
+    ``unbatchable``: "refuse" (a module torch.func cannot batch is refused before training,
+    naming the reason) or "one_at_a_time" (its group trains member by member instead).
     Resuming: ``first_epoch`` is the first epoch to run (0-based; the batch order and every
     schedule continue from it) and ``resume[i]`` member i's state after epoch
     ``first_epoch - 1`` (a dict from ``on_state``: ``state_dict``, ``optimizer``, and
@@ -87,10 +90,20 @@ def train_population(members: Sequence[Member], train: Any, val: Any, *,
     xv, yv = prepare_data(val, "val", loss, dtype, dev)
     validate(members, x.shape[0], epochs, dtype)
     _check_resume(members, epochs, first_epoch, resume)
-    plans = plan_groups(members)
-    for plan in plans:  # before any training: runs, fits the loss, can be batched
+    if unbatchable not in UNBATCHABLE:
+        raise UsageError(f"unbatchable: must be one of {', '.join(map(repr, UNBATCHABLE))}, "
+                         f"got unbatchable={unbatchable!r}")
+    plans, solo = [], set()
+    for plan in plan_groups(members):  # before any training: runs, fits the loss, batches
         model = convert(members[plan.members[0]].model, dev, dtype)
-        check_member(model, loss, loss_fn, x[:2], y[:2], y)
+        if check_member(model, loss, loss_fn, x[:2], y[:2], y,
+                        allow_unbatchable=unbatchable == "one_at_a_time"):
+            plans.append(plan)
+            continue
+        for i in plan.members:
+            solo.add(len(plans))
+            plans.append(GroupPlan([i], members[i].batch_size, plan.label.rsplit(":", 1)[0]
+                                   + ": 1 member, one at a time (torch.func cannot batch it)"))
     if on_groups is not None:
         on_groups([p.label for p in plans])
     results = [MemberResult(group=g) for g, p in enumerate(plans) for _ in p.members]
@@ -102,7 +115,9 @@ def train_population(members: Sequence[Member], train: Any, val: Any, *,
             r.train_loss = [float(v) for v in st.get("train_loss") or []]
     with torch.random.fork_rng(devices=[dev] if dev.type == "cuda" else []):
         torch.manual_seed(seed if not first_epoch else seed * 100_003 + first_epoch)
-        programs = [Program(p, members, dev, dtype, loss_fn, resume) for p in plans]
+        programs = [(SoloProgram if g in solo else Program)(p, members, dev, dtype, loss_fn,
+                                                            resume)
+                    for g, p in enumerate(plans)]
         _run(programs, results, x, y, xv, yv, metric_fn, range(first_epoch, epochs), seed,
              eval_batch, on_epoch, on_state)
     return PopulationResult(results, [p.label for p in plans])

@@ -219,3 +219,30 @@ class Program:
         self.alive = self.alive.index_select(0, t)
         self.idx = [self.idx[i] for i in local]
         self.k = [self.k[i] for i in local]
+
+
+class SoloProgram(Program):
+    """One member of a module torch.func cannot batch, trained by itself (no vmap) with the
+    same optimizer arithmetic, schedules and micro-batching as a program: the slow path,
+    taken only when asked (``unbatchable="one_at_a_time"``). The member's own module copy
+    runs, so state it keeps outside its parameters and buffers stays its own."""
+
+    def __init__(self, plan: GroupPlan, members: Sequence[Member], device: torch.device,
+                 dtype: torch.dtype, loss_fn: Fn,
+                 resume: Sequence[Mapping[str, Any] | None] | None = None) -> None:
+        if len(plan.members) != 1:
+            raise ValueError("SoloProgram: one member per program")
+        super().__init__(plan, members, device, dtype, loss_fn, resume)
+
+    def _one(self) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
+        return ({n: t[0] for n, t in self.params().items()},
+                {n: b[0] for n, b in self.buffers.items()})  # views: updates land in place
+
+    def _forward(self, x: torch.Tensor) -> torch.Tensor:
+        out: torch.Tensor = functional_call(self.template, self._one(), (x,))
+        return out.unsqueeze(0)
+
+    def _losses(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        out = functional_call(self.template, self._one(), (x,))
+        loss: torch.Tensor = self.loss_fn(out, y)
+        return loss.reshape(1)
