@@ -19,9 +19,11 @@ from caviar.dashboard import filters, trial_page
 from caviar.space import Space
 from caviar.storage import Storage
 from caviar.trial_record import COMPLETE, FINISHED, MINIMIZE, RUNNING, FrozenTrial
-from caviar.viz import data, figures
+from caviar.viz import build, data
 
 SORT_KEYS = ("number", "value", "state", "duration")
+#: figure kinds ordered or drawn by param importance: sent once importance is computed
+NEEDS_IMPORTANCE = frozenset({"importance", "rounds", "contour", "rank"})
 
 
 class StudyView:
@@ -154,28 +156,19 @@ class StudyView:
                 return self._figs[1]
             seq = self.seq
         ts = self.trials()
-        direction = self.record.direction
+        directions = tuple(self.record.directions or (self.record.direction,))
         imp = self.importance(wait=False)
-        out: dict[str, Any] = {
-            "history": figures.history_figure(data.history(ts, direction,
-                                                           max_points=self.max_points)),
-            "params": figures.param_figures(data.param_slices(ts, self.space,
-                                                              max_points=self.max_points)),
-            "parallel": figures.parallel_figure(data.parallel(ts, self.space, direction,
-                                                              max_lines=self.max_points // 4)),
-            "curves": self.curves_figure(ts),
-            "pending": [] if imp is not None else ["importance"],
-        }
-        if imp is not None:
-            out["importance"] = figures.importance_figure(imp)
+        kinds = build.kinds_for(directions)
+        slow = [k for k in kinds if k in NEEDS_IMPORTANCE]
+        out: dict[str, Any] = build.figure_set(
+            ts, self.space, directions, kinds=kinds if imp is not None else
+            [k for k in kinds if k not in NEEDS_IMPORTANCE], reports=self.reports_of,
+            events=self.storage.get_events, importance=imp,
+            user_attrs=self.record.user_attrs, max_points=self.max_points,
+            max_curves=self.max_curves, curve_points=self.curve_points)
+        out["pending"] = slow if imp is None else []
+        if imp is not None and "importance" in kinds:
             out["importance_table"] = imp.to_json()
-        rs = data.rounds(ts, self.space, direction)
-        if rs:
-            if imp is None:
-                out["pending"].append("rounds")
-            else:
-                pair = figures.numeric_pair(self.space, [p.name for p in imp.params])
-                out["rounds"] = figures.rounds_figure(rs, self.space, pair)
         with self._lock:
             if not out["pending"]:
                 self._figs = (seq, out)
@@ -196,12 +189,6 @@ class StudyView:
             if len(self._curves) > 20 * self.max_curves:
                 self._curves.clear()
             return {t.id: fresh.get(t.id) or self._curves.get(t.id, {}) for t in ts}
-
-    def curves_figure(self, ts: Sequence[FrozenTrial]) -> dict[str, Any]:
-        picked = data.pick_curves(ts, self.record.direction, self.max_curves)
-        reps = self.reports_of(picked)
-        return figures.curves_figure(data.curves(picked, reps, max_points=self.curve_points),
-                                     n_total=len(ts))
 
     # ------------------------------------------------------------------ one trial
     def trial_page(self, number: int) -> dict[str, Any] | None:

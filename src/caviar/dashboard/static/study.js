@@ -4,7 +4,9 @@
 "use strict";
 (function () {
   var el = CV.el, POLL_MS = 1000;
-  var FIGS = ["history", "rounds", "curves", "importance", "parallel"];
+  // page order; a kind is shown once the server sends it ("params" is the grid of slices)
+  var FIGS = ["history", "curves", "importance", "rounds", "parallel", "params", "contour", "rank",
+              "edf", "timeline", "pareto", "hypervolume"];
 
   CV.studiesPage = function (view) {
     CV.crumbs();
@@ -92,14 +94,13 @@
     view.appendChild(slot);
     FIGS.forEach(function (k) {
       var s = el("section", {id: "sec-" + k});
-      if (k === "rounds") s.style.display = "none";
-      s.appendChild(el("div", {"class": "fig", id: "fig-" + k}));
+      s.style.display = "none";
+      if (k === "params") {
+        s.appendChild(el("h2", null, "Each param on its own scale"));
+        s.appendChild(el("div", {"class": "grid", id: "fig-params"}));
+      } else s.appendChild(el("div", {"class": "fig", id: "fig-" + k}));
       view.appendChild(s);
     });
-    var ps = el("section");
-    ps.appendChild(el("h2", null, "Each param on its own scale"));
-    ps.appendChild(el("div", {"class": "grid", id: "fig-params"}));
-    view.appendChild(ps);
     var open = function (ev) {
       var n = ev && ev.points && ev.points.length ? CV.trialOf(ev.points[0]) : null;
       if (n !== null && n !== undefined && isFinite(n)) location.hash = CV.hashFor(name, n);
@@ -114,26 +115,20 @@
       return CV.api("figures", {study: name, since: st.figSeq}).then(function (f) {
         if (!f.changed || !document.getElementById("fig-history")) return;
         st.figSeq = f.seq;  // -1 while importance is computed: asked again on the next poll
-        document.getElementById("sec-importance").style.display = f.figures.importance ? "" : "none";
         FIGS.forEach(function (k) {
-          if (!f.figures[k]) return;
+          if (!f.figures[k] || k === "params") return;
           document.getElementById("sec-" + k).style.display = "";
-          var h = k === "history" ? {click: open, select: brush(null)} : k === "curves" ? {click: open} : null;
+          var h = k === "history" ? {click: open, select: brush(null)} : {click: open};
           CV.plot("fig-" + k, f.figures[k], h);
         });
         var grid = document.getElementById("fig-params"), cols = st.table ? st.table.columns : [];
+        if ((f.figures.params || []).length) document.getElementById("sec-params").style.display = "";
         (f.figures.params || []).forEach(function (spec, i) {
           var id = "fig-param-" + i;
           if (!document.getElementById(id)) grid.appendChild(el("div", {"class": "fig", id: id}));
           var title = spec.layout && spec.layout.xaxis && spec.layout.xaxis.title ? spec.layout.xaxis.title.text : "";
           var pname = cols.filter(function (c) { return CV.escHtml(c) === title; })[0];
           CV.plot(id, spec, {click: open, select: pname ? brush(pname) : null});
-        });
-        Object.keys(f.figures).forEach(function (k) {  // figure kinds this page has no slot for yet
-          if (FIGS.indexOf(k) >= 0 || k === "params" || !f.figures[k] || !f.figures[k].data) return;
-          var id = "fig-" + k;
-          if (!document.getElementById(id)) { var s = el("section", {id: "sec-" + k}); s.appendChild(el("div", {"class": "fig", id: id})); view.appendChild(s); }
-          CV.plot(id, f.figures[k], {click: open});
         });
       });
     }
