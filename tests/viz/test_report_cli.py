@@ -68,6 +68,15 @@ def test_plot_html_and_png(url: str, tmp_path: Path) -> None:
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_plot_all_writes_every_kind_of_the_study(url: str, tmp_path: Path) -> None:
+    code, _ = run("plot", "s", "all", "--storage", url, "-o", str(tmp_path / "{kind}.html"))
+    assert code == 0
+    written = sorted(p.stem for p in tmp_path.glob("*.html"))
+    assert written == sorted(["history", "params", "parallel", "curves", "importance",
+                              "rounds", "contour", "rank", "edf", "timeline"])
+    assert "best so far" in (tmp_path / "history.html").read_text()
+
+
 def test_bad_input_is_a_clear_message_exit_2(tmp_path: Path, capsys: Any) -> None:
     u = "sqlite:///" + str(tmp_path / "b.db")
     caviar.create_study("empty", storage=u)
@@ -87,6 +96,8 @@ def test_bad_input_is_a_clear_message_exit_2(tmp_path: Path, capsys: Any) -> Non
         (["report", "missing", "--storage", u, "-o", out], "does not exist"),
         (["plot", "empty", "history", "--storage", u, "-o", "x.jpg"], ".png, .svg or .html"),
         (["dashboard", "--storage", "sqlite:///" + str(tmp_path / "nope.db")], "no database at"),
+        (["plot", "failed", "pareto", "--storage", u, "-o", out], "needs a study with several"),
+        (["plot", "failed", "all", "--storage", u, "-o", out], "must hold {kind}"),
     ]
     for args, words in cases:
         with pytest.raises(SystemExit) as e:
