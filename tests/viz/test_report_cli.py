@@ -75,6 +75,9 @@ def test_plot_all_writes_every_kind_of_the_study(url: str, tmp_path: Path) -> No
     assert written == sorted(["history", "params", "parallel", "curves", "importance",
                               "rounds", "contour", "rank", "edf", "timeline"])
     assert "best so far" in (tmp_path / "history.html").read_text()
+    code, _ = run("plot", "s", "contour", "--storage", url, "-o", str(tmp_path / "c.html"),
+                  "--params", "beta,lr")
+    assert code == 0 and "Contour: beta \\u00d7 lr" in (tmp_path / "c.html").read_text()
 
 
 def test_bad_input_is_a_clear_message_exit_2(tmp_path: Path, capsys: Any) -> None:
@@ -98,6 +101,10 @@ def test_bad_input_is_a_clear_message_exit_2(tmp_path: Path, capsys: Any) -> Non
         (["dashboard", "--storage", "sqlite:///" + str(tmp_path / "nope.db")], "no database at"),
         (["plot", "failed", "pareto", "--storage", u, "-o", out], "needs a study with several"),
         (["plot", "failed", "all", "--storage", u, "-o", out], "must hold {kind}"),
+        (["plot", "failed", "contour", "--storage", u, "-o", out, "--params", "lr,nope"],
+         "'nope' is not a param of study 'failed'"),
+        (["plot", "failed", "contour", "--storage", u, "-o", out, "--params", "lr"],
+         "two or more distinct"),
     ]
     for args, words in cases:
         with pytest.raises(SystemExit) as e:

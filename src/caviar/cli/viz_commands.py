@@ -59,7 +59,11 @@ def report(study_name: str, storage: str, output: str, max_curves: int) -> None:
 @click.option("--output", "-o", required=True, metavar="FILE",
               help="FILE.png, FILE.svg or FILE.html; with KIND all, a name holding {kind}, "
               "e.g. -o figs/{kind}.png (one browser draws every PNG).")
-def plot(study_name: str, kind: str, storage: str, output: str) -> None:
+@click.option("--params", "params_text", default=None, metavar="NAME,NAME[,...]",
+              help="The params of the contour (the first two) and rank plots [default: the "
+              "most important].")
+def plot(study_name: str, kind: str, storage: str, output: str,
+         params_text: str | None) -> None:
     """Draw one figure of a study (or all of them) to PNG, SVG or self-contained HTML."""
     from pathlib import Path
 
@@ -83,9 +87,12 @@ def plot(study_name: str, kind: str, storage: str, output: str) -> None:
     paths = {k: output.replace("{kind}", k) for k in kinds}
     for p in paths.values():
         check_output(p)
+    params = [p.strip() for p in params_text.split(",")] if params_text else None
+    if params is not None:
+        build.check_params(study.name, params, study.space)
     trials = list(study.trials)
     build.check_plottable(study, trials)
-    specs = build.specs(study, kinds, trials=trials)
+    specs = build.specs(study, kinds, trials=trials, params=params)
     jobs: dict[Path, tuple[Any, str]] = {}
     for k in kinds:
         spec: Any = specs.get(k)

@@ -57,6 +57,17 @@ def check_kind(study_name: str, kind: str, directions: Sequence[str]) -> None:
                      f"directions={list(directions)}; use pareto or hypervolume")
 
 
+def check_params(study_name: str, names: Sequence[str], space: Mapping[str, Param]) -> None:
+    """``--params``: known names, at least two, no repeats."""
+    unknown = [n for n in names if n not in space]
+    if unknown:
+        raise UsageError(f"plot --params: {unknown[0]!r} is not a param of study "
+                         f"{study_name!r}; its params are {', '.join(space)}")
+    if len(names) < 2 or len(set(names)) != len(names):
+        raise UsageError(f"plot --params: needs two or more distinct params, got "
+                         f"{','.join(names)!r}; e.g. --params {','.join(list(space)[:2])}")
+
+
 def importance_of(trials: Sequence[FrozenTrial], space: Mapping[str, Param]) -> Any:
     from caviar.analysis.importance import param_importance
 
@@ -90,11 +101,12 @@ def figure_set(trials: Sequence[FrozenTrial], space: Mapping[str, Param],
                reports: ReportsOf | None = None, events: EventsOf | None = None,
                importance: Any = None, user_attrs: Mapping[str, Any] | None = None,
                max_points: int = 2000, max_curves: int = 200, curve_points: int = 200,
-               now: float | None = None, max_contexts: int = webgl.MAX_CONTEXTS
-               ) -> dict[str, Any]:
+               now: float | None = None, max_contexts: int = webgl.MAX_CONTEXTS,
+               params: Sequence[str] | None = None) -> dict[str, Any]:
     """Figure specs by kind, in page order (``params`` is a list of specs, one per param),
     within one page's WebGL budget. ``reports(trials)`` reads learning curves, ``events(id)`` a
-    trial's control events; ``importance`` is computed when not given."""
+    trial's control events; ``importance`` is computed when not given. ``params`` picks the
+    params of the contour (the first two) and rank plots instead of the most important."""
     ts = list(trials)
     attrs = user_attrs or {}
     wanted = [k for k in (kinds or kinds_for(directions)) if k in kinds_for(directions)]
@@ -104,6 +116,8 @@ def figure_set(trials: Sequence[FrozenTrial], space: Mapping[str, Param],
     if imp is None and {"importance", "rounds", "contour", "rank"} & set(wanted):
         imp = importance_of(ts, space)
     ranked = _ranked(imp, space)
+    if params:
+        ranked = [*params, *(n for n in ranked if n not in params)]
     for kind in wanted:
         if kind == "history":
             out[kind] = figures.history_figure(data.history(ts, direction,
@@ -129,7 +143,7 @@ def figure_set(trials: Sequence[FrozenTrial], space: Mapping[str, Param],
                 else figures.empty("Contour", "needs two params"))
         elif kind == "rank":
             out[kind] = extra_figures.rank_figure(extra_data.rank(
-                ts, space, ranked[:3], direction, max_points=max_points))
+                ts, space, list(params or ranked[:3]), direction, max_points=max_points))
         elif kind == "edf":
             out[kind] = extra_figures.edf_figure(extra_data.edf(ts), direction)
         elif kind == "timeline":
@@ -211,7 +225,7 @@ def directions_of(study: Any) -> tuple[str, ...]:
 
 def specs(study: Any, kinds: Sequence[str] | None = None, *, max_curves: int = 200,
           max_points: int = 2000, trials: Sequence[FrozenTrial] | None = None,
-          importance: Any = None) -> dict[str, Any]:
+          importance: Any = None, params: Sequence[str] | None = None) -> dict[str, Any]:
     """Figure specs of a study by kind (see ``figure_set``)."""
     ts = list(study.trials if trials is None else trials)
     storage = getattr(study, "storage", None)
@@ -220,7 +234,7 @@ def specs(study: Any, kinds: Sequence[str] | None = None, *, max_curves: int = 2
                       reports=lambda picked: study.reports([t.id for t in picked]),
                       events=events, importance=importance,
                       user_attrs=getattr(study, "user_attrs", {}) or {},
-                      max_points=max_points, max_curves=max_curves)
+                      max_points=max_points, max_curves=max_curves, params=params)
 
 
 def summary(study: Any, trials: Sequence[FrozenTrial], top: int = 10) -> dict[str, Any]:
