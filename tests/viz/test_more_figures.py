@@ -164,3 +164,14 @@ def test_int_axes_of_slices_never_tick_between_integers() -> None:
     fig = figures.param_figures(sl)[0]
     assert fig["layout"]["xaxis"]["tickvals"] == [1.0, 2.0, 3.0]
     assert [d["name"] for d in fig["data"]] == ["complete", "pruned (last value)"]
+
+
+def test_a_page_that_cannot_wait_gets_the_rest_without_importance(tmp_path: Path) -> None:
+    from caviar.study import load_study
+
+    url = "sqlite:///" + str(tmp_path / "w.db")
+    make_study7(url, 30)
+    study = load_study("mlp7", storage=url)
+    figs = build.figure_set(study.trials, study.space, ("minimize",), wait_importance=False)
+    assert not set(build.NEEDS_IMPORTANCE) & set(figs)
+    assert {"history", "params", "parallel", "edf", "timeline"} <= set(figs)

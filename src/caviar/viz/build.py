@@ -22,6 +22,9 @@ KINDS = SINGLE + MULTI
 ONE_VALUE = frozenset({"history", "params", "parallel", "importance", "rounds", "contour",
                        "rank", "edf"})
 
+#: the kinds that order their params by importance (left out while it is not known yet)
+NEEDS_IMPORTANCE = ("importance", "rounds", "contour", "rank")
+
 ReportsOf = Callable[[Sequence[FrozenTrial]], Mapping[int, Mapping[int, float]]]
 EventsOf = Callable[[int], Sequence[Any]]
 
@@ -102,10 +105,13 @@ def figure_set(trials: Sequence[FrozenTrial], space: Mapping[str, Param],
                importance: Any = None, user_attrs: Mapping[str, Any] | None = None,
                max_points: int = 2000, max_curves: int = 200, curve_points: int = 200,
                now: float | None = None, max_contexts: int = webgl.MAX_CONTEXTS,
-               params: Sequence[str] | None = None) -> dict[str, Any]:
+               params: Sequence[str] | None = None, wait_importance: bool = True
+               ) -> dict[str, Any]:
     """Figure specs by kind, in page order (``params`` is a list of specs, one per param),
     within one page's WebGL budget. ``reports(trials)`` reads learning curves, ``events(id)`` a
-    trial's control events; ``importance`` is computed when not given. ``params`` picks the
+    trial's control events; ``importance`` is computed when not given (with
+    ``wait_importance=False`` the ``NEEDS_IMPORTANCE`` kinds are left out instead, for a page
+    that computes it in the background and asks again). ``params`` picks the
     params of the contour (the first two) and rank plots instead of the most important."""
     ts = list(trials)
     attrs = user_attrs or {}
@@ -113,8 +119,11 @@ def figure_set(trials: Sequence[FrozenTrial], space: Mapping[str, Param],
     direction = directions[0]
     out: dict[str, Any] = {}
     imp = importance
-    if imp is None and {"importance", "rounds", "contour", "rank"} & set(wanted):
-        imp = importance_of(ts, space)
+    if imp is None and set(NEEDS_IMPORTANCE) & set(wanted):
+        if wait_importance:
+            imp = importance_of(ts, space)
+        else:
+            wanted = [k for k in wanted if k not in NEEDS_IMPORTANCE]
     ranked = _ranked(imp, space)
     if params:
         ranked = [*params, *(n for n in ranked if n not in params)]
