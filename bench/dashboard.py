@@ -11,7 +11,9 @@ storage and to an Optuna RDB (SQLite) storage. Each dashboard runs as its own se
 * table: until the trials table (caviar: its rows; optuna-dashboard: its "Trials (List)" page,
   which lists the trials: 0.21 has no table page) shows trials;
 * both: caviar draws both on one page, so ``both`` is one load; for optuna-dashboard it is the
-  slower of its two pages.
+  slower of its two pages;
+* plotly: until the history is plotly's interactive figure (caviar shows a static SVG of the
+  history while plotly.js loads: ``history`` counts that; optuna-dashboard draws plotly only).
 
 Median of ``--repeats`` page loads per tool and size; prints seconds and the ratio
 optuna-dashboard / caviar; writes bench/results/dashboard.txt (not in --quick).
@@ -43,7 +45,10 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-net
 PLOT_DRAWN = """(sel) => { const d = document.querySelector(sel); if (!d) return false;
   const pts = d.querySelectorAll('.scatterlayer path.point, .scatterlayer .trace path.js-line');
   return pts.length > 0 || d.querySelectorAll('canvas.gl-canvas').length > 0; }"""
-CAVIAR_HISTORY = f"() => ({PLOT_DRAWN})('#fig-history')"
+CAVIAR_PLOTLY = f"() => ({PLOT_DRAWN})('#fig-history')"
+# caviar draws a static SVG of the history while plotly.js loads (static/preview.js)
+CAVIAR_HISTORY = ("() => document.querySelectorAll('#fig-history svg.cv-preview circle').length"
+                  f" > 0 || ({CAVIAR_PLOTLY})()")
 CAVIAR_TABLE = "() => document.querySelectorAll('#trials tr.row').length > 0"
 OPTUNA_HISTORY = f"() => ({PLOT_DRAWN})('.js-plotly-plot')"
 OPTUNA_LIST = "() => /Trial \\d+\\s+(Complete|Pruned)/.test(document.body.innerText)"
@@ -160,8 +165,10 @@ def measure(browser: Any, caviar_base: str, optuna_base: str | None, repeats: in
     cav_t = [paint(browser, study, CAVIAR_TABLE, timeout_s) for _ in range(repeats)]
     both = f"() => ({CAVIAR_HISTORY})() && ({CAVIAR_TABLE})()"
     cav_b = [paint(browser, study, both, timeout_s) for _ in range(repeats)]
+    cav_p = [paint(browser, study, CAVIAR_PLOTLY, timeout_s) for _ in range(repeats)]
     out["caviar"] = {k: statistics.median(v) for k, v in
-                     (("history", cav_h), ("table", cav_t), ("both", cav_b))}
+                     (("history", cav_h), ("table", cav_t), ("both", cav_b),
+                      ("plotly", cav_p))}
     if optuna_base is not None:
         try:
             oh = [paint(browser, optuna_base + "/dashboard/studies/1", OPTUNA_HISTORY,
@@ -169,7 +176,8 @@ def measure(browser: Any, caviar_base: str, optuna_base: str | None, repeats: in
             ot = [paint(browser, optuna_base + "/dashboard/studies/1/trials", OPTUNA_LIST,
                         timeout_s) for _ in range(peer_repeats)]
             h, t = statistics.median(oh), statistics.median(ot)
-            out["optuna-dashboard"] = {"history": h, "table": t, "both": max(h, t)}
+            out["optuna-dashboard"] = {"history": h, "table": t, "both": max(h, t),
+                                       "plotly": h}
         except Exception as e:  # a timeout is a result too: say it
             out["optuna-dashboard"] = {"error": f"{type(e).__name__}: {str(e)[:200]}"}
     return out
@@ -180,7 +188,7 @@ def report(n: int, steps: int, r: dict[str, Any], repeats: int, peer_repeats: in
     lines = [f"{n:,} trials x {steps} steps (SQLite both), first paint in headless Chromium, "
              f"median of {repeats} (caviar) / {peer_repeats} (optuna-dashboard) loads:"]
     o = r.get("optuna-dashboard")
-    for k in ("history", "table", "both"):
+    for k in ("history", "table", "both", "plotly"):
         line = f"  {k:8s} caviar {c[k]:7.3f} s"
         if o and "error" not in o:
             line += f" | optuna-dashboard {o[k]:7.3f} s | optuna-dashboard/caviar " \

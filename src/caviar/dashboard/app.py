@@ -49,7 +49,8 @@ from caviar.trial_record import RUNNING, STATES
 
 STATIC = Path(__file__).resolve().parent / "static"
 ACTIONS = ("stop", "pause", "resume", "nudge")
-ASSETS = ("app.js", "core.js", "table.js", "study.js", "trial.js", "compare.js", "app.css")
+ASSETS = ("app.js", "core.js", "preview.js", "table.js", "study.js", "trial.js", "compare.js",
+          "app.css")
 MAX_LIMIT = 500
 CSP = ("default-src 'self'; script-src 'self' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; "
        "img-src 'self' data: blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; "

@@ -158,7 +158,7 @@ def trial_figure(t: FrozenTrial, curve: Mapping[int, float], rows: Sequence[Mapp
     if len(data) > 1 and any(d.get("yaxis") == "y2" for d in data):
         ys2 = [y for d in data if d.get("yaxis") == "y2" for y in d["y"]]
         layout["yaxis2"] = {"overlaying": "y", "side": "right", "showgrid": False,
-                            "title": {"text": ", ".join(nudged)},
+                            "title": {"text": ", ".join(nudged)}, "tickformat": ".2g",
                             "type": "log" if min(ys2) > 0 else "linear"}
     layout["shapes"] = shapes
     return {"data": data, "layout": layout}

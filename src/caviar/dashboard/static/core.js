@@ -44,7 +44,12 @@
   };
   CV.fmt = function (v) {
     if (v === null || v === undefined) return "";
-    if (typeof v === "number") return Number.isInteger(v) ? String(v) : Number(v.toPrecision(4)).toString();
+    if (typeof v === "number") {
+      if (Number.isInteger(v) || !isFinite(v)) return String(v);
+      var a = Math.abs(v);
+      if (a !== 0 && (a < 1e-3 || a >= 1e6)) return v.toExponential(3).replace(/\.?0+e/, "e");
+      return Number(v.toPrecision(4)).toString();
+    }
     return String(v);
   };
   // 0.64 ms, 0.123 s, 12.3 s, 1m03s, 2h05m
@@ -78,6 +83,7 @@
   // the order asked (the history first), so the browser paints each as soon as it is drawn.
   function draw(div, spec, handlers) {
     var t0 = performance.now();
+    Array.prototype.forEach.call(div.querySelectorAll("svg.cv-preview"), function (n) { n.remove(); });
     spec.layout.autosize = true;
     Plotly.react(div, spec.data, spec.layout, {responsive: true, displaylogo: false});
     if (handlers && !div.cvBound) {
@@ -101,6 +107,7 @@
     // a newer spec for the same div replaces one still waiting
     CV.pendingPlots = CV.pendingPlots.filter(function (p) { return p[0] !== div; });
     CV.pendingPlots.push([div, spec, handlers]);
+    if (!window.Plotly && handlers && handlers.preview && CV.preview && !div.querySelector("svg.cv-preview")) CV.preview(div, spec);
     if (!draining && window.Plotly) { draining = true; setTimeout(drain, 0); }
   };
   CV.plotlyLoaded = function () { CV.plotlyAt = Math.round(performance.now()); if (!draining) { draining = true; drain(); } };

@@ -118,7 +118,7 @@
         FIGS.forEach(function (k) {
           if (!f.figures[k] || k === "params") return;
           document.getElementById("sec-" + k).style.display = "";
-          var h = k === "history" ? {click: open, select: brush(null)} : {click: open};
+          var h = k === "history" ? {click: open, select: brush(null), preview: true} : {click: open};
           CV.plot("fig-" + k, f.figures[k], h);
         });
         var grid = document.getElementById("fig-params"), cols = st.table ? st.table.columns : [];
