@@ -16,10 +16,11 @@ from __future__ import annotations
 import os
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from caviar.adapters import objectives as measure
 from caviar.adapters import torch_resume
 from caviar.adapters.member_pruning import members_to_stop
 from caviar.errors import UsageError
@@ -66,17 +67,26 @@ class PopulationSettings:
     seed: int = 0
     checkpoint: bool = True
     unbatchable: str = "refuse"
+    batch_order: str = "shared"
+    objectives: tuple[str, ...] | None = None  # what each trial is told (adapters/objectives)
 
 
 def optimize(study: Study, member_fn: Callable[[Any], Any], *, train: Any, val: Any,
              loss: Any = "cross_entropy", metric: Any = "accuracy", epochs: int = 10,
              population: int = 32, n_trials: int = 128, device: str = "cpu",
              dtype: Any = None, seed: int = 0, checkpoint: bool = True,
-             unbatchable: str = "refuse", heartbeat: float = 5.0, stale_after: float = 30.0,
+             unbatchable: str = "refuse", batch_order: str = "shared",
+             heartbeat: float = 5.0, stale_after: float = 30.0,
              backend: str = "local", workers: int = 1, ray: Any = None,
              on_population: Callable[[int, int], None] | None = None,
-             on_groups: Callable[[list[str]], None] | None = None) -> Study:
+             on_groups: Callable[[list[str]], None] | None = None,
+             objectives: Sequence[str] | None = None) -> Study:
     """Run populations until the study holds ``n_trials`` trials that count.
+
+    ``objectives``: what each trial is told, e.g. ``["metric", "n_params"]`` for a study with
+    ``directions=["maximize", "minimize"]``: ``metric``, ``n_params``, ``flops`` (forward
+    FLOPs per example, FlopCounterMode on one example) or ``train_seconds`` (the population's
+    time split by flops x epochs); every member records the last three in its user attrs.
 
     ``train``/``val``: ``(x, y)`` tensors, a torch Dataset or a DataLoader. ``seed``: the
     batch order and Dropout masks of every population. ``on_groups(labels)``: the programs
@@ -85,6 +95,8 @@ def optimize(study: Study, member_fn: Callable[[Any], Any], *, train: Any, val: 
     gpus_per_trial=...)``, the resources of one population); the storage stays the one
     source of truth. ``unbatchable="one_at_a_time"``: a group whose module torch.func
     cannot batch trains member by member instead of being refused.
+    ``batch_order="per_member"``: each trial sees the data in its own order (its
+    ``Member.order_seed``, default the trial's number); "shared": one order per population.
     """
     torch = _need_torch()
     from caviar.torch.data import as_tensors
@@ -103,20 +115,27 @@ def optimize(study: Study, member_fn: Callable[[Any], Any], *, train: Any, val: 
         raise UsageError(f"member_fn: must be a function trial -> caviar.torch.Member, got "
                          f"{type(member_fn).__name__}")
     resolve_metric(metric, resolve_loss(loss))
-    from caviar.torch.engine import UNBATCHABLE
+    from caviar.torch.engine import BATCH_ORDERS, UNBATCHABLE
 
-    if unbatchable not in UNBATCHABLE:
-        raise UsageError(f"unbatchable: must be one of {', '.join(map(repr, UNBATCHABLE))}, "
-                         f"got unbatchable={unbatchable!r}")
+    for what, choice, ok in (("unbatchable", unbatchable, UNBATCHABLE),
+                             ("batch_order", batch_order, BATCH_ORDERS)):
+        if choice not in ok:
+            raise UsageError(f"{what}: must be one of {', '.join(map(repr, ok))}, got "
+                             f"{what}={choice!r}")
     want = DIRECTIONS.get(metric) if isinstance(metric, str) else None
-    if want is not None and study.direction != want:
+    names = tuple(objectives) if objectives is not None else None
+    if names is not None:
+        allowed = measure.torch_objectives(want, study.directions, names)
+        measure.check_study(study, names, measure.check_objectives(names, allowed))
+    elif want is not None and (study.direction != want or study.is_multi_objective):
         raise UsageError(f"study {study.name!r}: metric={metric!r} is to {want}, got "
                          f"direction={study.direction!r}; create the study with "
                          f"direction={want!r}")
     data = (as_tensors(train, "train"), as_tensors(val, "val"))  # read once, before trials
     settings = PopulationSettings(loss=loss, metric=metric, epochs=epochs, device=device,
                                   dtype=dtype or torch.float32, seed=seed,
-                                  checkpoint=checkpoint, unbatchable=unbatchable)
+                                  checkpoint=checkpoint, unbatchable=unbatchable,
+                                  batch_order=batch_order, objectives=names)
     if backend == "ray":
         from caviar.adapters.torch_ray import run_populations_ray
 
@@ -148,8 +167,12 @@ def run_population(session: WorkerSession, trials: list[Any], member_fn: Any,
     study = session.study
     members, live, failed = [], [], set()
     for t in trials:
-        try:  # a retry is initialised like the trial it retries
-            members.append(_build(member_fn, t, int(t.system_attrs.get("retry_of", t.number))))
+        try:  # a retry is initialised (and ordered) like the trial it retries
+            root = int(t.system_attrs.get("retry_of", t.number))
+            m = _build(member_fn, t, root)
+            if settings.batch_order == "per_member" and m.order_seed is None:
+                m.order_seed = root
+            members.append(m)
             live.append(t)
         except UsageError as e:
             _abort(session, [u for u in trials if u.id not in failed], e)
@@ -159,6 +182,7 @@ def run_population(session: WorkerSession, trials: list[Any], member_fn: Any,
             failed.add(t.id)
     if not live:
         return
+    sizes = measure.module_sizes([m.model for m in members], data[0][0])  # before training
     starts: dict[int, list[int]] = {}
     states: list[dict[str, Any] | None] = []
     for i, t in enumerate(live):
@@ -180,9 +204,15 @@ def run_population(session: WorkerSession, trials: list[Any], member_fn: Any,
                                              [states[i] for i in idx], first, data, settings,
                                              on_groups), idx, strict=True):
             outcomes[i] = (m, label, why)
-    per_trial = (time.perf_counter() - started) / len(live)
+    wall = time.perf_counter() - started
+    per_trial = wall / len(live)
+    measured = measure.sized_measures(sizes, [outcomes[i][0].epochs_trained
+                                              for i in range(len(live))], wall)
+    told = settings.objectives
     for i, t in enumerate(live):
         m, label, why = outcomes[i]
+        for k, v in measured[i].items():
+            t.set_user_attr(k, v)
         t.set_user_attr("metric", m.history[-1] if m.history else None)
         t.set_user_attr("train_loss", m.train_loss[-1] if m.train_loss else None)
         t.set_user_attr("epochs_trained", m.epochs_trained)
@@ -194,8 +224,10 @@ def run_population(session: WorkerSession, trials: list[Any], member_fn: Any,
         elif why is not None:
             t.system_attrs["pruned_because"] = why
             session.tell(t, state=PRUNED)
-        else:
+        elif told is None or told == ("metric",):
             session.tell(t, float(m.metric))
+        else:
+            session.tell(t, measure.values_of(told, "metric", m.metric, measured[i]))
 
 
 def _finished(state: Any) -> Any:
@@ -238,7 +270,8 @@ def _train(session: WorkerSession, trials: list[Any], members: list[Any],
         result = ct.train_population(members, data[0], data[1], loss=s.loss, metric=s.metric,
                                      epochs=s.epochs, device=s.device, dtype=s.dtype,
                                      seed=s.seed, on_epoch=on_epoch, on_groups=on_groups,
-                                     unbatchable=s.unbatchable, first_epoch=first,
+                                     unbatchable=s.unbatchable, batch_order=s.batch_order,
+                                     first_epoch=first,
                                      resume=states if any(states) else None,
                                      on_state=on_state if s.checkpoint else None)
     except UsageError as e:

@@ -91,6 +91,8 @@ def load_value(spec: str, default_path: str) -> Any:
               default="refuse", show_default=True,
               help="A module torch.func cannot batch: refuse it, or train its group one "
               "member at a time.")
+@click.option("--batch-order", type=click.Choice(["shared", "per-member"]), default="shared",
+              show_default=True, help="One data order per population, or one per trial.")
 @click.option("--backend", type=click.Choice(["local", "ray"]), default="local",
               show_default=True, help="This process, or one Ray task per population.")
 @click.option("--workers", "-w", type=int, default=1, show_default=True,
@@ -110,8 +112,8 @@ def load_value(spec: str, default_path: str) -> Any:
 def tune_torch(target: str, train_spec: str, val_spec: str, n_trials: int, population: int,
                epochs: int, loss: str, metric: str, study_name: str, sampler: str | None,
                pruner: str, seed: int | None, device: str, dtype: str, threads: int | None,
-               unbatchable: str, backend: str, workers: int, address: str | None,
-               cpus_per_trial: float, gpus_per_trial: float, max_retries: int,
+               unbatchable: str, batch_order: str, backend: str, workers: int,
+               address: str | None, cpus_per_trial: float, gpus_per_trial: float, max_retries: int,
                stale_after: float | None, storage: str, quiet: bool) -> None:
     """Tune MEMBER(trial) -> caviar.torch.Member defined in FILE.py: every population of
     trials trains as one batched program per group of same-shaped networks."""
@@ -186,6 +188,7 @@ def tune_torch(target: str, train_spec: str, val_spec: str, n_trials: int, popul
                     loss=loss, metric=metric, epochs=epochs, population=population,
                     n_trials=n_trials, device=device, dtype=getattr(torch, dtype),
                     seed=seed or 0, unbatchable=unbatchable.replace("-", "_"),
+                    batch_order=batch_order.replace("-", "_"),
                     backend=backend, workers=workers, ray=ray_options,
                     on_population=on_population, on_groups=on_groups,
                     **liveness(stale_after))

@@ -18,7 +18,8 @@ import torch
 
 from caviar.errors import UsageError
 from caviar.torch.check import check_member
-from caviar.torch.data import as_tensors, batch_order
+from caviar.torch.data import as_tensors
+from caviar.torch.data import batch_order as epoch_order
 from caviar.torch.group import GroupPlan, plan_groups
 from caviar.torch.losses import resolve_loss, resolve_metric, target_dtype
 from caviar.torch.member import Member
@@ -37,6 +38,7 @@ OnEpoch = Callable[[int, list[EpochReport]], "set[int] | None"]
 OnState = Callable[[int, dict[int, dict[str, Any]]], None]
 DTYPES = (torch.float32, torch.float64)
 UNBATCHABLE = ("refuse", "one_at_a_time")
+BATCH_ORDERS = ("shared", "per_member")
 
 
 def prepare_data(data: Any, what: str, loss: Any, dtype: torch.dtype, device: torch.device
@@ -68,12 +70,16 @@ def train_population(members: Sequence[Member], train: Any, val: Any, *,
                      device: Any = "cpu", dtype: torch.dtype = torch.float32, seed: int = 0,
                      eval_batch: int | None = None, on_epoch: OnEpoch | None = None,
                      on_groups: Callable[[list[str]], None] | None = None,
-                     unbatchable: str = "refuse", first_epoch: int = 0,
+                     unbatchable: str = "refuse", batch_order: str = "shared",
+                     first_epoch: int = 0,
                      resume: Sequence[Mapping[str, Any] | None] | None = None,
                      on_state: OnState | None = None) -> PopulationResult:
     """Train ``members`` for ``epochs`` epochs; validate every epoch on ``val``.
 
     ``seed`` fixes the batch order (``batch_order``) and the Dropout masks.
+    ``batch_order``: "shared" (every member sees the data in ``batch_order(n, epoch, seed)``)
+    or "per_member" (member i in ``batch_order(n, epoch, members[i].order_seed)``, default
+    order seed: its index i); each is cut into the member's batches.
     ``unbatchable``: "refuse" (a module torch.func cannot batch is refused before training,
     naming the reason) or "one_at_a_time" (its group trains member by member instead).
     Resuming: ``first_epoch`` is the first epoch to run (0-based; the batch order and every
@@ -90,6 +96,11 @@ def train_population(members: Sequence[Member], train: Any, val: Any, *,
     xv, yv = prepare_data(val, "val", loss, dtype, dev)
     validate(members, x.shape[0], epochs, dtype)
     _check_resume(members, epochs, first_epoch, resume)
+    if batch_order not in BATCH_ORDERS:
+        raise UsageError(f"batch_order: must be one of {', '.join(map(repr, BATCH_ORDERS))}, "
+                         f"got batch_order={batch_order!r}")
+    order_seeds = None if batch_order == "shared" else [
+        i if m.order_seed is None else m.order_seed for i, m in enumerate(members)]
     if unbatchable not in UNBATCHABLE:
         raise UsageError(f"unbatchable: must be one of {', '.join(map(repr, UNBATCHABLE))}, "
                          f"got unbatchable={unbatchable!r}")
@@ -118,8 +129,8 @@ def train_population(members: Sequence[Member], train: Any, val: Any, *,
         programs = [(SoloProgram if g in solo else Program)(p, members, dev, dtype, loss_fn,
                                                             resume)
                     for g, p in enumerate(plans)]
-        _run(programs, results, x, y, xv, yv, metric_fn, range(first_epoch, epochs), seed,
-             eval_batch, on_epoch, on_state)
+        _run(programs, results, x, y, xv, yv, metric_fn, range(first_epoch, epochs),
+             order_seeds if order_seeds is not None else seed, eval_batch, on_epoch, on_state)
     return PopulationResult(results, [p.label for p in plans])
 
 
@@ -146,15 +157,19 @@ def _check_resume(members: Sequence[Member], epochs: int, first_epoch: int,
 
 def _run(programs: list[Program], results: list[MemberResult], x: torch.Tensor,
          y: torch.Tensor, xv: torch.Tensor, yv: torch.Tensor, metric_fn: Any, epochs: range,
-         seed: int, eval_batch: int | None, on_epoch: OnEpoch | None,
+         seed: int | list[int], eval_batch: int | None, on_epoch: OnEpoch | None,
          on_state: OnState | None) -> None:
     for epoch in epochs:
-        order = batch_order(x.shape[0], epoch, seed).to(x.device)
+        n = x.shape[0]
+        seeds = seed if isinstance(seed, list) else []
+        shared = epoch_order(n, epoch, seed).to(x.device) if isinstance(seed, int) else None
         reports: list[EpochReport] = []
         for prog in programs:
             if not len(prog):
                 continue
             prog.opt.set_epoch(epoch)
+            order = shared if shared is not None else torch.stack(
+                [epoch_order(n, epoch, seeds[i]) for i in prog.idx]).to(x.device)
             train_loss = prog.train_epoch(x, y, order).tolist()
             chunk = eval_batch or max(64, 16384 // len(prog))
             vals = prog.evaluate(xv, yv, metric_fn, chunk).tolist()

@@ -44,6 +44,8 @@ class Member:
     ``clip_grad_norm``: clip the member's whole gradient to this norm before each step.
     ``seed``: when given, the parameters are re-initialised under ``torch.manual_seed(seed)``
     by calling ``reset_parameters()`` of every submodule in ``model.modules()`` order.
+    ``order_seed``: with ``batch_order="per_member"``, this member's epoch ``e`` sees the data
+    in the order ``batch_order(n, e, order_seed)`` (default: its index in the population).
     """
 
     model: Any
@@ -58,6 +60,7 @@ class Member:
     schedule: Schedule | None = None
     clip_grad_norm: float | None = None
     seed: int | None = None
+    order_seed: int | None = None
 
     def __post_init__(self) -> None:
         import torch
@@ -108,4 +111,8 @@ class Member:
         if self.seed is not None and (isinstance(self.seed, bool)
                                       or not isinstance(self.seed, int)):
             raise UsageError(f"Member: seed must be an int or None, got seed={self.seed!r}")
+        if self.order_seed is not None and (isinstance(self.order_seed, bool)
+                                            or not isinstance(self.order_seed, int)):
+            raise UsageError(f"Member: order_seed must be an int or None, got "
+                             f"order_seed={self.order_seed!r}; e.g. order_seed=7")
         self.schedule = as_schedule(self.schedule)

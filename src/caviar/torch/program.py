@@ -132,24 +132,29 @@ class Program:
             self.params(), self.buffers, x)
         return out
 
-    def _losses(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        """Each member's training loss on (x, y): ``[P]``, forward and loss in one vmap."""
+    def _losses(self, x: torch.Tensor, y: torch.Tensor, per_member: bool = False
+                ) -> torch.Tensor:
+        """Each member's training loss on (x, y): ``[P]``, forward and loss in one vmap.
+        ``per_member``: x and y are ``[P, b, ...]``, a batch for each member."""
         loss_fn, template = self.loss_fn, self.template
 
         def f(p: Any, b: Any, xb: torch.Tensor, yb: torch.Tensor) -> torch.Tensor:
             return loss_fn(functional_call(template, (p, b), (xb,)), yb)
 
-        out: torch.Tensor = vmap(f, in_dims=(0, 0, None, None), randomness="different")(
+        d = 0 if per_member else None
+        out: torch.Tensor = vmap(f, in_dims=(0, 0, d, d), randomness="different")(
             self.params(), self.buffers, x, y)
         return out
 
     def train_epoch(self, x: torch.Tensor, y: torch.Tensor, order: torch.Tensor
                     ) -> torch.Tensor:
-        """One epoch; returns each member's mean training loss (its used micro-batches)."""
+        """One epoch; returns each member's mean training loss (its used micro-batches).
+        ``order``: ``[n]`` shared by every member, or ``[P, n]`` one order per member."""
         self.template.train()
         b, n = self.micro, x.shape[0]
         n_micro = n // b
         P = len(self.idx)
+        per = order.dim() == 2
         accumulate = any(k > 1 for k in self.k)
         k_t = torch.tensor(self.k, device=self.device)
         usable = torch.tensor([(n_micro // k) * k for k in self.k], device=self.device)
@@ -158,9 +163,9 @@ class Program:
         acc = torch.zeros_like(self.flat) if accumulate else None
         flat = self.flat
         for j in range(n_micro):
-            sel = order[j * b:(j + 1) * b]
+            sel = order[..., j * b:(j + 1) * b]
             xb, yb = x[sel], y[sel]
-            losses = self._losses(xb, yb)
+            losses = self._losses(xb, yb, per)
             det = losses.detach()
             if acc is not None:
                 use = j < usable
@@ -242,7 +247,10 @@ class SoloProgram(Program):
         out: torch.Tensor = functional_call(self.template, self._one(), (x,))
         return out.unsqueeze(0)
 
-    def _losses(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    def _losses(self, x: torch.Tensor, y: torch.Tensor, per_member: bool = False
+                ) -> torch.Tensor:
+        if per_member:
+            x, y = x[0], y[0]
         out = functional_call(self.template, self._one(), (x,))
         loss: torch.Tensor = self.loss_fn(out, y)
         return loss.reshape(1)
