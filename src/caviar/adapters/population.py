@@ -142,9 +142,18 @@ def _train_one_population(session: WorkerSession, trials: list[Any], data: Any,
         return members_to_stop(pruner, trials, [r.member for r in reports if r.alive],
                                finished, stopped, epoch)
 
+    from caviar.adapters.schedule_watch import MemberWatch
+
+    watch = MemberWatch(study.storage, trials, study.declared)  # caviar nudge/pause/stop
+    watch.declare(configs)
+
+    def control(epoch: int, reports: list[Any], pop: Any) -> None:
+        if epoch >= 0:
+            watch.poll(epoch, pop)
+
     started = time.perf_counter()
     result = nn.train_population(configs, data, device=device, dtype=dtype,
-                                 on_epoch=on_epoch, threads=threads)
+                                 on_epoch=on_epoch, threads=threads, control=control)
     wall = time.perf_counter() - started
     per_trial = wall / max(1, len(trials))
     measured = member_measures(result.members, wall)

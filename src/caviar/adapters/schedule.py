@@ -100,7 +100,8 @@ class ScheduledPopulation:
             if self.watch is not None:
                 self.watch.poll(epoch, pop, self)
             live = [Report(r.member, r.epoch, float(r.val_accuracy), r.alive) for r in reports
-                    if r.member not in self.stopped]
+                    if r.member not in self.stopped and not pop.is_paused(r.member)
+                    and pop.results[r.member].state == "running"]
             actions = self.scheduler.decide(epoch, live)
         for a in actions:
             self.apply(a, pop)
@@ -139,6 +140,19 @@ class ScheduledPopulation:
             pop.stop(m)
             self.rungs[m].append([done, "stop", done])
             self.stopped[m] = f"{self.scheduler.name}: stopped after {done} epochs"
+
+    def nudged(self, member: int, epoch: int, params: dict[str, Any]) -> None:
+        """A person changed ``member``'s params from ``epoch`` on (caviar nudge)."""
+        self.params[member] = {**self.params[member], **params}
+        sched = self.schedule[member]
+        entry = [epoch, dict(self.params[member])]
+        if sched and sched[-1][0] == epoch:
+            sched[-1] = entry
+        else:
+            sched.append(entry)
+        own = getattr(self.scheduler, "params", None)
+        if isinstance(own, dict) and member in own:
+            own[member] = {**own[member], **params}
 
     def tell(self, result: Any, seconds: float) -> None:
         per_trial = seconds / max(1, len(self.trials))
@@ -179,9 +193,14 @@ def train_scheduled(session: WorkerSession, trials: list[Any], data: Any,
 
     run_attrs = {"fixed": fixed, "dtype": str(dtype).replace("torch.", ""),
                  "data": {"name": getattr(data, "name", None), "seed": data_seed}}
+    from caviar.adapters.schedule_watch import MemberWatch
+
     run = ScheduledPopulation(session, trials, copy.deepcopy(scheduler), space, watch,
                               run_attrs)
     configs = [{**fixed, **t.params, "seed": t.number} for t in trials]
+    if run.watch is None:
+        run.watch = MemberWatch(session.study.storage, trials, space, on_change=run.nudged)
+    run.watch.declare(configs)
     started = time.perf_counter()
     result = nn.train_population(configs, data, device=device, dtype=dtype,
                                  control=run.control, threads=threads)

@@ -158,6 +158,12 @@ def is_babysat(trial: FrozenTrial) -> bool:
     return isinstance(trial.system_attrs.get("babysit"), dict)
 
 
+def is_member(events: Sequence[Event]) -> bool:
+    """A member of a running population whose adapter polls control events (it declared its
+    mutable params with ``population: true``)."""
+    return any(e.kind == "mutable" and e.payload.get("population") for e in events)
+
+
 def mutable_state(events: Sequence[Event]) -> tuple[list[str] | None, dict[str, Any]]:
     """The mutable param names a babysitter declared (None: none yet) and the current values
     (the last ``mutable`` or ``applied`` event's ``values``)."""
@@ -225,23 +231,24 @@ def check_changes(storage: Storage, study: StudyRecord, trial: FrozenTrial,
                   changes: Sequence[Change], *, verb: str = "nudge",
                   running: bool = True) -> dict[str, Any]:
     """Validate every change before any is written: ``{param: new value}``."""
-    if running:
-        require_running(trial, verb, changes)
     events = storage.get_events(trial.id)
+    if running:
+        require_running(trial, verb, changes, events)
     mutable, current = mutable_state(events)
     space = Space.from_json(study.space)
     return {c.param: check_change(c, trial=trial, space=space, mutable=mutable,
                                   current=current, verb=verb) for c in changes}
 
 
-def require_running(trial: FrozenTrial, verb: str, changes: Sequence[Change] = ()) -> None:
+def require_running(trial: FrozenTrial, verb: str, changes: Sequence[Change] = (),
+                    events: Sequence[Event] | None = None) -> None:
     if trial.state != RUNNING:
         what = " ".join(c.text() for c in changes) or "lr=..."
         raise ControlError(
             f"{verb}: trial {trial.number} is {trial.state}, not running; nudge, pause, resume "
             f"and stop act on a running trial; fix: `caviar rewind {trial.number} --epoch K "
             f"{what}` branches a new run from one of its checkpoints")
-    if not is_babysat(trial):
+    if not is_babysat(trial) and not (events is not None and is_member(events)):
         raise ControlError(
             f"{verb}: trial {trial.number} runs without a babysitter (it was not started by "
             "`caviar babysit`), so nothing would read the event; fix: babysit a run with "
@@ -264,7 +271,7 @@ def command(storage: Storage, trial: FrozenTrial, kind: str, *, source: str = "a
     """Record ``pause``, ``resume`` or ``stop`` for a running babysat trial."""
     if kind not in ("pause", "resume", "stop"):
         raise ControlError(f"control: kind must be pause, resume or stop, got {kind!r}")
-    require_running(trial, kind)
+    require_running(trial, kind, events=storage.get_events(trial.id))
     return storage.add_event(trial.id, kind, {"source": source})
 
 
