@@ -54,7 +54,7 @@ def report(study_name: str, storage: str, output: str, max_curves: int) -> None:
 
 @click.command()
 @click.argument("study_name", metavar="STUDY")
-@click.argument("kind", type=click.Choice([*PLOTS, "all"]))
+@click.argument("kind", type=click.Choice([*PLOTS, "lineage", "all"]))
 @storage_option
 @click.option("--output", "-o", required=True, metavar="FILE",
               help="FILE.png, FILE.svg or FILE.html; with KIND all, a name holding {kind}, "
@@ -83,7 +83,8 @@ def plot(study_name: str, kind: str, storage: str, output: str,
     directions = build.directions_of(study)
     kinds = list(build.kinds_for(directions)) if kind == "all" else [kind]
     for k in kinds:
-        build.check_kind(study.name, k, directions)
+        if k != "lineage":  # population schedulers: caviar.viz.lineage
+            build.check_kind(study.name, k, directions)
     paths = {k: output.replace("{kind}", k) for k in kinds}
     for p in paths.values():
         check_output(p)
@@ -92,7 +93,12 @@ def plot(study_name: str, kind: str, storage: str, output: str,
         build.check_params(study.name, params, study.space)
     trials = list(study.trials)
     build.check_plottable(study, trials)
-    specs = build.specs(study, kinds, trials=trials, params=params)
+    specs = build.specs(study, [k for k in kinds if k != "lineage"], trials=trials,
+                        params=params)
+    if "lineage" in kinds:
+        from caviar.viz.lineage import lineage_data, lineage_figure
+
+        specs["lineage"] = lineage_figure(lineage_data(trials, study.reports()))
     jobs: dict[Path, tuple[Any, str]] = {}
     for k in kinds:
         spec: Any = specs.get(k)
