@@ -68,6 +68,7 @@ class PopulationSettings:
     checkpoint: bool = True
     unbatchable: str = "refuse"
     batch_order: str = "shared"
+    precision: str = "fp32"
     objectives: tuple[str, ...] | None = None  # what each trial is told (adapters/objectives)
 
 
@@ -76,7 +77,7 @@ def optimize(study: Study, member_fn: Callable[[Any], Any], *, train: Any, val: 
              population: int = 32, n_trials: int = 128, device: str = "cpu",
              dtype: Any = None, seed: int = 0, checkpoint: bool = True,
              unbatchable: str = "refuse", batch_order: str = "shared",
-             heartbeat: float = 5.0, stale_after: float = 30.0,
+             precision: str = "fp32", heartbeat: float = 5.0, stale_after: float = 30.0,
              backend: str = "local", workers: int = 1, ray: Any = None,
              on_population: Callable[[int, int], None] | None = None,
              on_groups: Callable[[list[str]], None] | None = None,
@@ -97,6 +98,7 @@ def optimize(study: Study, member_fn: Callable[[Any], Any], *, train: Any, val: 
     cannot batch trains member by member instead of being refused.
     ``batch_order="per_member"``: each trial sees the data in its own order (its
     ``Member.order_seed``, default the trial's number); "shared": one order per population.
+    ``precision="bf16"``: forward and loss under CUDA bf16 autocast (float32 parameters).
     """
     torch = _need_torch()
     from caviar.torch.data import as_tensors
@@ -122,6 +124,10 @@ def optimize(study: Study, member_fn: Callable[[Any], Any], *, train: Any, val: 
         if choice not in ok:
             raise UsageError(f"{what}: must be one of {', '.join(map(repr, ok))}, got "
                              f"{what}={choice!r}")
+    from caviar.torch.engine import check_precision
+    from caviar.torch.optim import as_device
+
+    check_precision(precision, as_device(device), dtype or torch.float32)
     want = DIRECTIONS.get(metric) if isinstance(metric, str) else None
     names = tuple(objectives) if objectives is not None else None
     if names is not None:
@@ -135,7 +141,8 @@ def optimize(study: Study, member_fn: Callable[[Any], Any], *, train: Any, val: 
     settings = PopulationSettings(loss=loss, metric=metric, epochs=epochs, device=device,
                                   dtype=dtype or torch.float32, seed=seed,
                                   checkpoint=checkpoint, unbatchable=unbatchable,
-                                  batch_order=batch_order, objectives=names)
+                                  batch_order=batch_order, precision=precision,
+                                  objectives=names)
     if backend == "ray":
         from caviar.adapters.torch_ray import run_populations_ray
 
@@ -271,6 +278,7 @@ def _train(session: WorkerSession, trials: list[Any], members: list[Any],
                                      epochs=s.epochs, device=s.device, dtype=s.dtype,
                                      seed=s.seed, on_epoch=on_epoch, on_groups=on_groups,
                                      unbatchable=s.unbatchable, batch_order=s.batch_order,
+                                     precision=s.precision,
                                      first_epoch=first,
                                      resume=states if any(states) else None,
                                      on_state=on_state if s.checkpoint else None)

@@ -93,6 +93,8 @@ def load_value(spec: str, default_path: str) -> Any:
               "member at a time.")
 @click.option("--batch-order", type=click.Choice(["shared", "per-member"]), default="shared",
               show_default=True, help="One data order per population, or one per trial.")
+@click.option("--precision", type=click.Choice(["fp32", "bf16"]), default="fp32",
+              show_default=True, help="bf16: forward and loss under CUDA bf16 autocast.")
 @click.option("--backend", type=click.Choice(["local", "ray"]), default="local",
               show_default=True, help="This process, or one Ray task per population.")
 @click.option("--workers", "-w", type=int, default=1, show_default=True,
@@ -112,7 +114,7 @@ def load_value(spec: str, default_path: str) -> Any:
 def tune_torch(target: str, train_spec: str, val_spec: str, n_trials: int, population: int,
                epochs: int, loss: str, metric: str, study_name: str, sampler: str | None,
                pruner: str, seed: int | None, device: str, dtype: str, threads: int | None,
-               unbatchable: str, batch_order: str, backend: str, workers: int,
+               unbatchable: str, batch_order: str, precision: str, backend: str, workers: int,
                address: str | None, cpus_per_trial: float, gpus_per_trial: float, max_retries: int,
                stale_after: float | None, storage: str, quiet: bool) -> None:
     """Tune MEMBER(trial) -> caviar.torch.Member defined in FILE.py: every population of
@@ -188,7 +190,7 @@ def tune_torch(target: str, train_spec: str, val_spec: str, n_trials: int, popul
                     loss=loss, metric=metric, epochs=epochs, population=population,
                     n_trials=n_trials, device=device, dtype=getattr(torch, dtype),
                     seed=seed or 0, unbatchable=unbatchable.replace("-", "_"),
-                    batch_order=batch_order.replace("-", "_"),
+                    batch_order=batch_order.replace("-", "_"), precision=precision,
                     backend=backend, workers=workers, ray=ray_options,
                     on_population=on_population, on_groups=on_groups,
                     **liveness(stale_after))

@@ -16,6 +16,7 @@ from torch.func import functional_call, vmap
 
 from caviar.errors import UsageError
 from caviar.torch.losses import check_fit
+from caviar.torch.program import autocast
 
 _REASONS = [
     (("item()", ".item", "tolist"),
@@ -45,8 +46,8 @@ def _reason(err: BaseException) -> tuple[str, str]:
 
 
 def check_member(model: torch.nn.Module, loss: Any, loss_fn: Any, x: torch.Tensor,
-                 y: torch.Tensor, y_all: torch.Tensor, *, allow_unbatchable: bool = False
-                 ) -> bool:
+                 y: torch.Tensor, y_all: torch.Tensor, *, allow_unbatchable: bool = False,
+                 precision: str = "fp32") -> bool:
     """``x``, ``y``: two training examples on the device, in the engine's dtype. True when
     torch.func can batch the module; False (only with ``allow_unbatchable``) when it cannot,
     so the group trains one member at a time."""
@@ -65,8 +66,9 @@ def check_member(model: torch.nn.Module, loss: Any, loss_fn: Any, x: torch.Tenso
     buffers = {k: torch.stack([v.detach(), v.detach()]) for k, v in m.named_buffers()}
 
     def f(p: Any, b: Any, xb: torch.Tensor) -> torch.Tensor:
-        out = functional_call(m, (p, b), (xb,))
-        return loss_fn(out, y)  # type: ignore[no-any-return]
+        with autocast(x.device, precision):  # bf16: the ops must run under autocast too
+            out = functional_call(m, (p, b), (xb,))
+            return loss_fn(out, y)  # type: ignore[no-any-return]
 
     try:
         losses = vmap(f, in_dims=(0, 0, None), randomness="different")(params, buffers, x)

@@ -39,6 +39,7 @@ OnState = Callable[[int, dict[int, dict[str, Any]]], None]
 DTYPES = (torch.float32, torch.float64)
 UNBATCHABLE = ("refuse", "one_at_a_time")
 BATCH_ORDERS = ("shared", "per_member")
+PRECISIONS = ("fp32", "bf16")
 
 
 def prepare_data(data: Any, what: str, loss: Any, dtype: torch.dtype, device: torch.device
@@ -71,6 +72,7 @@ def train_population(members: Sequence[Member], train: Any, val: Any, *,
                      eval_batch: int | None = None, on_epoch: OnEpoch | None = None,
                      on_groups: Callable[[list[str]], None] | None = None,
                      unbatchable: str = "refuse", batch_order: str = "shared",
+                     precision: str = "fp32",
                      first_epoch: int = 0,
                      resume: Sequence[Mapping[str, Any] | None] | None = None,
                      on_state: OnState | None = None) -> PopulationResult:
@@ -80,6 +82,8 @@ def train_population(members: Sequence[Member], train: Any, val: Any, *,
     ``batch_order``: "shared" (every member sees the data in ``batch_order(n, epoch, seed)``)
     or "per_member" (member i in ``batch_order(n, epoch, members[i].order_seed)``, default
     order seed: its index i); each is cut into the member's batches.
+    ``precision``: "fp32" (the dtype's own arithmetic) or "bf16" (forward and loss under
+    ``torch.autocast(device_type="cuda", dtype=torch.bfloat16)``; CUDA and float32 only).
     ``unbatchable``: "refuse" (a module torch.func cannot batch is refused before training,
     naming the reason) or "one_at_a_time" (its group trains member by member instead).
     Resuming: ``first_epoch`` is the first epoch to run (0-based; the batch order and every
@@ -96,6 +100,7 @@ def train_population(members: Sequence[Member], train: Any, val: Any, *,
     xv, yv = prepare_data(val, "val", loss, dtype, dev)
     validate(members, x.shape[0], epochs, dtype)
     _check_resume(members, epochs, first_epoch, resume)
+    check_precision(precision, dev, dtype)
     if batch_order not in BATCH_ORDERS:
         raise UsageError(f"batch_order: must be one of {', '.join(map(repr, BATCH_ORDERS))}, "
                          f"got batch_order={batch_order!r}")
@@ -107,7 +112,7 @@ def train_population(members: Sequence[Member], train: Any, val: Any, *,
     plans, solo = [], set()
     for plan in plan_groups(members):  # before any training: runs, fits the loss, batches
         model = convert(members[plan.members[0]].model, dev, dtype)
-        if check_member(model, loss, loss_fn, x[:2], y[:2], y,
+        if check_member(model, loss, loss_fn, x[:2], y[:2], y, precision=precision,
                         allow_unbatchable=unbatchable == "one_at_a_time"):
             plans.append(plan)
             continue
@@ -129,9 +134,26 @@ def train_population(members: Sequence[Member], train: Any, val: Any, *,
         programs = [(SoloProgram if g in solo else Program)(p, members, dev, dtype, loss_fn,
                                                             resume)
                     for g, p in enumerate(plans)]
+        for prog in programs:
+            prog.precision = precision
         _run(programs, results, x, y, xv, yv, metric_fn, range(first_epoch, epochs),
              order_seeds if order_seeds is not None else seed, eval_batch, on_epoch, on_state)
     return PopulationResult(results, [p.label for p in plans])
+
+
+def check_precision(precision: Any, dev: torch.device, dtype: torch.dtype) -> None:
+    if precision not in PRECISIONS:
+        raise UsageError(f"precision: must be one of {', '.join(map(repr, PRECISIONS))}, got "
+                         f"precision={precision!r}")
+    if precision == "bf16" and dev.type != "cuda":
+        raise UsageError(f"precision='bf16': bf16 autocast is offered on CUDA only, got "
+                         f"device={str(dev)!r}; on a CPU torch's autocast does not reach "
+                         "inside torch.func.vmap (measured, torch 2.13: a vmapped Linear "
+                         "stays float32 and batch norm fails), so use precision='fp32' there "
+                         "or device='cuda'")
+    if precision == "bf16" and dtype != torch.float32:
+        raise UsageError(f"precision='bf16': autocast needs float32 parameters, got "
+                         f"dtype={dtype}; use dtype=torch.float32")
 
 
 def _check_resume(members: Sequence[Member], epochs: int, first_epoch: int,

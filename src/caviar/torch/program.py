@@ -11,6 +11,7 @@ member's numbers depend on it (rows never mix).
 
 from __future__ import annotations
 
+import contextlib
 import copy
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -48,6 +49,13 @@ def member_tensors(m: Member, device: torch.device, dtype: torch.dtype
 
     return ({n: conv(p) for n, p in model.named_parameters()},
             {n: conv(b) for n, b in model.named_buffers()})
+
+
+def autocast(device: torch.device, precision: str) -> Any:
+    """bf16 autocast on ``device`` for ``precision="bf16"``, else nothing."""
+    if precision == "bf16":
+        return torch.autocast(device_type=device.type, dtype=torch.bfloat16)
+    return contextlib.nullcontext()
 
 
 def _load_state(params: dict[str, torch.Tensor], buffers: dict[str, torch.Tensor],
@@ -103,6 +111,7 @@ class Program:
         self.micro = plan.micro_batch
         self.k = [m.batch_size // plan.micro_batch for m in ms]
         self.alive = torch.ones(len(ms), dtype=torch.bool, device=device)
+        self.precision = "fp32"  # or "bf16": forward and loss under CUDA bf16 autocast
         self._sd_names = self._state_dict_names()
 
     def params(self, flat: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
@@ -126,7 +135,8 @@ class Program:
 
     def _forward(self, x: torch.Tensor) -> torch.Tensor:
         def f(p: Any, b: Any, xb: torch.Tensor) -> torch.Tensor:
-            return functional_call(self.template, (p, b), (xb,))  # type: ignore[no-any-return]
+            with autocast(self.device, self.precision):
+                return functional_call(self.template, (p, b), (xb,))  # type: ignore[no-any-return]
 
         out: torch.Tensor = vmap(f, in_dims=(0, 0, None), randomness="different")(
             self.params(), self.buffers, x)
@@ -139,7 +149,8 @@ class Program:
         loss_fn, template = self.loss_fn, self.template
 
         def f(p: Any, b: Any, xb: torch.Tensor, yb: torch.Tensor) -> torch.Tensor:
-            return loss_fn(functional_call(template, (p, b), (xb,)), yb)
+            with autocast(self.device, self.precision):
+                return loss_fn(functional_call(template, (p, b), (xb,)), yb)
 
         d = 0 if per_member else None
         out: torch.Tensor = vmap(f, in_dims=(0, 0, d, d), randomness="different")(
@@ -244,13 +255,15 @@ class SoloProgram(Program):
                 {n: b[0] for n, b in self.buffers.items()})  # views: updates land in place
 
     def _forward(self, x: torch.Tensor) -> torch.Tensor:
-        out: torch.Tensor = functional_call(self.template, self._one(), (x,))
+        with autocast(self.device, self.precision):
+            out: torch.Tensor = functional_call(self.template, self._one(), (x,))
         return out.unsqueeze(0)
 
     def _losses(self, x: torch.Tensor, y: torch.Tensor, per_member: bool = False
                 ) -> torch.Tensor:
         if per_member:
             x, y = x[0], y[0]
-        out = functional_call(self.template, self._one(), (x,))
-        loss: torch.Tensor = self.loss_fn(out, y)
+        with autocast(self.device, self.precision):
+            out = functional_call(self.template, self._one(), (x,))
+            loss: torch.Tensor = self.loss_fn(out, y)
         return loss.reshape(1)
