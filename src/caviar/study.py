@@ -131,8 +131,9 @@ class Study:
         self._n_constraints: int | None = None
 
     def __repr__(self) -> str:
-        return (f"Study(name={self.name!r}, direction={self.direction!r}, "
-                f"storage={self.storage.url!r})")
+        dirs = (f"directions={list(self.directions)!r}" if self.is_multi_objective
+                else f"direction={self.direction!r}")
+        return f"Study(name={self.name!r}, {dirs}, storage={self.storage.url!r})"
 
     def set_user_attr(self, key: str, value: Any) -> None:
         """Store one JSON value on the study (kept in storage, shared by all workers)."""
