@@ -10,7 +10,6 @@ from typing import Any
 
 from caviar.cli.show import ValueColumn, fmt, sort_trials
 from caviar.errors import UsageError
-from caviar.study_values import has_constraints
 from caviar.trial_record import COMPLETE, FrozenTrial
 
 
@@ -57,6 +56,8 @@ def sorted_trials(study: Any, trials: Sequence[FrozenTrial], sort: str) -> list[
 
 def front_text(study: Any) -> str:
     """The Pareto front, one block per trial: every value by objective name, then params."""
+    from caviar.study_values import has_constraints  # numpy: not at `caviar --help`
+
     front = study.best_trials
     names = study.objective_names
     dirs = ", ".join(f"{n} ({d})" for n, d in zip(names, study.directions, strict=True))
