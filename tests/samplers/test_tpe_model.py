@@ -108,9 +108,9 @@ def test_density_matches_scipy_truncated_normals():
 
 
 @pytest.mark.parametrize("ks", [[0], [0, 0, 0, 0], [0, 4, 0, 0, 3]])
-def test_windowed_density_equals_the_full_sum(ks):
-    """Past a few hundred kernels only those within reach are summed: the result must equal
-    the sum over every kernel, for candidates in dense, sparse and empty regions."""
+def test_product_form_density_equals_the_term_by_term_sum(ks):
+    """The density as one matrix product (the square expanded) must equal the sum written out
+    kernel by kernel, for candidates in dense, sparse and empty regions."""
     rng = np.random.default_rng(7)
     n = 3000
     u = np.vstack([rng.random((n // 2, len(ks))) ** 3,          # piled up near 0
