@@ -158,6 +158,7 @@ def functions_table(seeds: int, budgets: list[int], out: list[str]) -> dict[str,
             out.append(f"  {label:16s}" + "".join(f"{res[(label, b)]:12.6g}" for b in budgets)
                        + f"{secs[label] * 1e3:12.3g}")
         _best_lines(res, [lb for lb, _, _ in STRATEGIES], budgets, out)
+        print("\n".join(out[-len(STRATEGIES) - len(budgets) - 2:]), file=sys.stderr, flush=True)
         table[prob.name] = {"res": res, "secs": secs}
     return table
 
