@@ -61,3 +61,32 @@ def test_objectives_must_match_the_study_before_training(digits64):
     with pytest.raises(UsageError, match="metric='accuracy' is to maximize"):
         ct.optimize(one, member, train=(x, y), val=(xv, yv), epochs=1, n_trials=2)
     assert study.trials == [] and one.trials == []
+
+
+def test_tune_torch_objectives_on_the_command_line(tmp_path):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from test_torch_cli import TRAIN_PY  # the same user file as the tune-torch tests
+
+    (tmp_path / "train.py").write_text(TRAIN_PY)
+    db = f"sqlite:///{tmp_path}/o.db"
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2] / "src")}
+
+    def run(*args):
+        return subprocess.run([sys.executable, "-m", "caviar", "tune-torch", "train.py:member",
+                               "--storage", db, "--epochs", "1", "--population", "3",
+                               "--trials", "3", "--seed", "0", "-q", *args], cwd=tmp_path,
+                              env=env, text=True, capture_output=True, timeout=300)
+
+    p = run("--study", "o", "--objectives", "metric,flops")
+    assert p.returncode == 0, p.stderr
+    assert "Pareto front of 'o'" in p.stdout and "flops =" in p.stdout
+    study = caviar.load_study("o", storage=db)
+    assert study.directions == ("maximize", "minimize")
+    assert study.objective_names == ["metric", "flops"]
+    assert all(t.values[1] == t.user_attrs["flops"] for t in study.trials)
+    bad = run("--study", "b", "--objectives", "metric,size")
+    assert bad.returncode == 2 and "unknown objective 'size'" in bad.stderr

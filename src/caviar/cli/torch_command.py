@@ -72,6 +72,10 @@ def load_value(spec: str, default_path: str) -> Any:
 @click.option("--population", "-p", type=int, default=32, show_default=True,
               help="Networks trained at once (in as few batched programs as shapes allow).")
 @click.option("--epochs", type=int, default=10, show_default=True)
+@click.option("--objectives", "objectives_text", default=None, metavar="NAME,NAME,...",
+              help="Tune several objectives at once: metric (the --metric, its direction), "
+              "n_params, flops (forward FLOPs per example), train_seconds (minimize), e.g. "
+              "metric,n_params; prints the Pareto front.")
 @click.option("--loss", type=click.Choice(["cross_entropy", "mse"]), default="cross_entropy",
               show_default=True)
 @click.option("--metric", type=click.Choice(["accuracy", "loss"]), default="accuracy",
@@ -116,7 +120,8 @@ def tune_torch(target: str, train_spec: str, val_spec: str, n_trials: int, popul
                pruner: str, seed: int | None, device: str, dtype: str, threads: int | None,
                unbatchable: str, batch_order: str, precision: str, backend: str, workers: int,
                address: str | None, cpus_per_trial: float, gpus_per_trial: float, max_retries: int,
-               stale_after: float | None, storage: str, quiet: bool) -> None:
+               stale_after: float | None, storage: str, quiet: bool,
+               objectives_text: str | None = None) -> None:
     """Tune MEMBER(trial) -> caviar.torch.Member defined in FILE.py: every population of
     trials trains as one batched program per group of same-shaped networks."""
     from caviar.errors import UsageError
@@ -155,14 +160,20 @@ def tune_torch(target: str, train_spec: str, val_spec: str, n_trials: int, popul
     if threads is not None:
         torch.set_num_threads(threads)
     direction = "maximize" if metric == "accuracy" else "minimize"
+    names, dirs = _objectives(objectives_text, direction)
+    multi = len(dirs) > 1
     pr: Any = None
     if pruner != "none":
         pr = make_pruner(pruner) if pruner == "median" else make_pruner(
             {"name": pruner, "min_budget": 1, "max_budget": epochs - 1 or 1})
     store = get_storage(storage)
     before = stored_sampler(store, study_name)
-    study = create_study(study_name, storage=store, direction=direction, sampler=sampler,
-                         seed=seed, pruner=pr)
+    study = create_study(study_name, storage=store, direction=None if multi else direction,
+                         directions=list(dirs) if multi else None, sampler=sampler,
+                         seed=seed, pruner=pr,
+                         report_direction=direction if multi and pr is not None else None)
+    if multi:
+        study.set_objective_names(list(names))
     note_sampler_change(study.name, before, sampler)
     study.set_user_attr("objective", f"{ref.path}:{ref.func}")
     study.set_user_attr("n_trials", n_trials)
@@ -193,11 +204,17 @@ def tune_torch(target: str, train_spec: str, val_spec: str, n_trials: int, popul
                     batch_order=batch_order.replace("-", "_"), precision=precision,
                     backend=backend, workers=workers, ray=ray_options,
                     on_population=on_population, on_groups=on_groups,
+                    objectives=list(names) if objectives_text else None,
                     **liveness(stale_after))
         on_population(0, 0)
     finally:
         view.close()
     out.print("trials: " + ", ".join(f"{k} {v}" for k, v in sorted(study.counts().items())))
+    if multi:
+        from caviar.cli.front import front_text
+
+        click.echo(front_text(study))
+        return
     try:
         best = study.best_trial
     except UsageError as e:
@@ -206,7 +223,19 @@ def tune_torch(target: str, train_spec: str, val_spec: str, n_trials: int, popul
     click.echo(best_text(best, study.direction).replace("value =", f"validation {metric} ="))
 
 
+def _objectives(text: str | None, direction: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """``--objectives metric,n_params``: the names and their directions (the metric's own)."""
+    from caviar.adapters.objectives import MEASURES, check_objectives
+
+    if text is None:
+        return ("metric",), (direction,)
+    names = tuple(w.strip() for w in text.split(","))
+    return names, check_objectives(names, {"metric": direction, **MEASURES})
+
+
 def _best(study: Any) -> float | None:
+    if study.is_multi_objective:
+        return None
     vals = [float(t.value) for t in study.trials
             if t.state == "complete" and t.value is not None]
     if not vals:
