@@ -175,3 +175,20 @@ def test_a_page_that_cannot_wait_gets_the_rest_without_importance(tmp_path: Path
     figs = build.figure_set(study.trials, study.space, ("minimize",), wait_importance=False)
     assert not set(build.NEEDS_IMPORTANCE) & set(figs)
     assert {"history", "params", "parallel", "edf", "timeline"} <= set(figs)
+
+
+def test_lineage_is_a_kind_only_for_scheduled_studies() -> None:
+    from caviar import Space
+
+    space = Space({"lr": Float(1e-4, 1.0, scale="log")})
+    plain = [T(i, 1.0 - i / 10, lr=0.01) for i in range(3)]
+    assert "lineage" not in build.figure_set(plain, space, ("maximize",), kinds=["lineage"])
+    sched = [FrozenTrial(id=100 + i, study_id=1, number=i, state="complete", value=0.5,
+                         params={"lr": 0.01 * (i + 1)},
+                         system_attrs={"schedule": [[0, {"lr": 0.01 * (i + 1)}]]})
+             for i in range(3)]
+    curves = {t.id: {0: 0.1, 1: 0.3, 2: 0.5} for t in sched}
+    figs = build.figure_set(sched, space, ("maximize",), kinds=["lineage"],
+                            reports=lambda ts: {t.id: curves[t.id] for t in ts})
+    members = figs["lineage"]["data"][0]
+    assert members["name"] == "members" and members["x"].count(None) == 3

@@ -73,7 +73,7 @@ def test_plot_all_writes_every_kind_of_the_study(url: str, tmp_path: Path) -> No
     assert code == 0
     written = sorted(p.stem for p in tmp_path.glob("*.html"))
     assert written == sorted(["history", "params", "parallel", "curves", "importance",
-                              "rounds", "contour", "rank", "edf", "timeline"])
+                              "contour", "rank", "edf", "timeline"])
     assert "best so far" in (tmp_path / "history.html").read_text()
     code, _ = run("plot", "s", "contour", "--storage", url, "-o", str(tmp_path / "c.html"),
                   "--params", "beta,lr")

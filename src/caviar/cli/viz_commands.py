@@ -12,8 +12,14 @@ from caviar.cli.options import storage_option
 from caviar.cli.stores import check_output, open_existing, write_failed
 from caviar.errors import UsageError
 
-PLOTS = ("history", "params", "parallel", "curves", "importance", "rounds", "contour", "rank",
-         "edf", "timeline", "pareto", "hypervolume")  # caviar.viz.build.KINDS, kept light here
+PLOTS = ("history", "params", "parallel", "curves", "importance", "rounds", "lineage",
+         "contour", "rank", "edf", "timeline", "pareto", "hypervolume")  # = viz.build.KINDS
+
+
+ABSENT = {"rounds": ("Coarse-to-fine rounds", "no rounds recorded: the study did not use the "
+                      "coarse-to-fine sampler"),
+          "lineage": ("Lineage: exploits and schedules", "no trial ran under a population "
+                      "scheduler: use `caviar tune-mlp --scheduler pbt`")}
 
 
 def _load(study_name: str, storage: str) -> Any:
@@ -54,7 +60,7 @@ def report(study_name: str, storage: str, output: str, max_curves: int) -> None:
 
 @click.command()
 @click.argument("study_name", metavar="STUDY")
-@click.argument("kind", type=click.Choice([*PLOTS, "lineage", "all"]))
+@click.argument("kind", type=click.Choice([*PLOTS, "all"]))
 @storage_option
 @click.option("--output", "-o", required=True, metavar="FILE",
               help="FILE.png, FILE.svg or FILE.html; with KIND all, a name holding {kind}, "
@@ -83,8 +89,7 @@ def plot(study_name: str, kind: str, storage: str, output: str,
     directions = build.directions_of(study)
     kinds = list(build.kinds_for(directions)) if kind == "all" else [kind]
     for k in kinds:
-        if k != "lineage":  # population schedulers: caviar.viz.lineage
-            build.check_kind(study.name, k, directions)
+        build.check_kind(study.name, k, directions)
     paths = {k: output.replace("{kind}", k) for k in kinds}
     for p in paths.values():
         check_output(p)
@@ -93,18 +98,14 @@ def plot(study_name: str, kind: str, storage: str, output: str,
         build.check_params(study.name, params, study.space)
     trials = list(study.trials)
     build.check_plottable(study, trials)
-    specs = build.specs(study, [k for k in kinds if k != "lineage"], trials=trials,
-                        params=params)
-    if "lineage" in kinds:
-        from caviar.viz.lineage import lineage_data, lineage_figure
-
-        specs["lineage"] = lineage_figure(lineage_data(trials, study.reports()))
+    specs = build.specs(study, kinds, trials=trials, params=params)
+    if kind == "all":  # only the figures this study has
+        kinds = [k for k in kinds if k in specs]
     jobs: dict[Path, tuple[Any, str]] = {}
     for k in kinds:
         spec: Any = specs.get(k)
-        if spec is None:  # rounds of a study that is not coarse-to-fine
-            spec = figures.empty("Coarse-to-fine rounds", "no rounds recorded: the study did "
-                                 "not use the coarse-to-fine sampler")
+        if spec is None:  # a kind the study's trials do not carry
+            spec = figures.empty(*ABSENT[k])
         if k == "params":
             spec = figures.combine(spec, title=f"{study.name}: each param on its own scale")
         jobs[Path(paths[k])] = (spec, f"{study.name}: {k}")

@@ -14,13 +14,16 @@ from caviar.space import Param
 from caviar.trial_record import COMPLETE, FAIL, FrozenTrial
 from caviar.viz import data, extra_data, extra_figures, figures, pareto_plot, webgl
 
-SINGLE = ("history", "params", "parallel", "curves", "importance", "rounds", "contour", "rank",
-          "edf", "timeline")
+SINGLE = ("history", "params", "parallel", "curves", "importance", "rounds", "lineage",
+          "contour", "rank", "edf", "timeline")
 MULTI = ("pareto", "hypervolume")
 KINDS = SINGLE + MULTI
 #: the kinds that draw one value per trial (a study with several directions has none)
-ONE_VALUE = frozenset({"history", "params", "parallel", "importance", "rounds", "contour",
-                       "rank", "edf"})
+ONE_VALUE = frozenset({"history", "params", "parallel", "importance", "rounds", "lineage",
+                       "contour", "rank", "edf"})
+#: the kinds a study has only when its trials carry them (rounds, a population schedule):
+#: figure_set leaves them out otherwise; ``caviar plot`` draws an empty figure saying why
+OPTIONAL = frozenset({"rounds", "lineage"})
 
 #: the kinds that order their params by importance (left out while it is not known yet)
 NEEDS_IMPORTANCE = ("importance", "rounds", "contour", "rank")
@@ -146,6 +149,13 @@ def figure_set(trials: Sequence[FrozenTrial], space: Mapping[str, Param],
             rs = data.rounds(ts, space, direction)
             if rs:
                 out[kind] = figures.rounds_figure(rs, space, figures.numeric_pair(space, ranked))
+        elif kind == "lineage":
+            sched = [t for t in ts if isinstance(t.system_attrs.get("schedule"), list)]
+            if sched:
+                from caviar.viz.lineage import lineage_data, lineage_figure
+
+                reps = reports(sched) if reports is not None else {}
+                out[kind] = lineage_figure(lineage_data(sched, reps))
         elif kind == "contour":
             out[kind] = (extra_figures.contour_figure(
                 extra_data.contour(ts, space, ranked[:2]), direction) if len(ranked) >= 2

@@ -92,6 +92,7 @@ def _findings(study: Any) -> list[str]:
 
 SECTIONS = {"pareto": "Pareto front", "hypervolume": "Hypervolume over trials",
             "history": "Optimization history", "rounds": "Coarse-to-fine rounds",
+            "lineage": "Lineage: exploits and schedules",
             "curves": "Learning curves", "importance": "Param importance",
             "parallel": "Parallel coordinates", "contour": "Contour of the two most important "
             "params", "rank": "Rank of the three most important params",
