@@ -18,6 +18,7 @@ from torch import Tensor
 from torch.profiler import record_function
 
 from .batchnorm import BNCache, batch_norm_backward, batch_norm_eval, batch_norm_train
+from .compiled import TickSpec, program
 from .config import MemberConfig
 from .functional import activation, activation_, activation_grad
 from .layout import Layout, initial_state_dict, order_rng
@@ -25,6 +26,10 @@ from .optim import PopulationOptimizer
 from .workspace import Workspace
 
 EVAL_CHUNK_ELEMENTS = 1 << 24  # members per evaluation chunk: keep [p, N, H] below this size
+#: with step="compiled", a tick runs as a compiled program when its shape recurs this often
+#: per epoch (rarer ticks run eagerly; see docs/nn.md "The compiled step")
+COMPILE_MIN_REPEATS = 4
+STEP_MODES = ("eager", "compiled")
 
 
 @dataclass
@@ -123,6 +128,8 @@ class SubPopulation:
         self.rngs = [order_rng(c.seed) for c in cfgs]
         self.member_steps = np.zeros(len(cfgs), dtype=np.int64)  # optimizer steps taken
         self.ws = Workspace(self.dtype, self.device)
+        self.step_mode = "eager"  # or "compiled" (train_population's step=)
+        self._placeholder = torch.zeros(1, dtype=self.dtype, device=self.device)
         self._refresh()
 
     # ---------------------------------------------------------------- bookkeeping
@@ -283,7 +290,18 @@ class SubPopulation:
         neg_step, inv_neg_step, inv_bc2 = self.opt.epoch_tables(epoch, steps)
         self.member_steps = steps[-1].copy()
         loss_sum = torch.zeros(p, dtype=self.dtype, device=self.device)
+        fused = self._fused_ticks(ticks) if self.step_mode == "compiled" else {}
         for t, batches in enumerate(ticks):
+            spec = fused.get(t)
+            if spec is not None:
+                with record_function("caviar.compiled_tick"):
+                    self._compiled_tick(
+                        spec,
+                        idx_all[offsets[t] : offsets[t + 1]],
+                        (neg_step[t], inv_neg_step[t], inv_bc2[t]),
+                        loss_sum,
+                    )
+                continue
             with record_function("caviar.gather"):
                 idx = idx_all[offsets[t] : offsets[t + 1]]
                 x_t = torch.index_select(x_all, 0, idx, out=self.ws.get("x", (len(idx), d)))
@@ -301,6 +319,69 @@ class SubPopulation:
                 for lo, hi in _runs([self.classes[ci][:2] for ci, _, _ in batches]):
                     self.opt.step(neg_step[t], inv_neg_step[t], inv_bc2[t], (lo, hi))
         return loss_sum / torch.from_numpy(rows_seen).to(self.dtype).to(self.device)
+
+    # ---------------------------------------------------------------- the compiled step
+    def _fused_ticks(self, ticks: list[list[tuple[int, int, int]]]) -> dict[int, TickSpec]:
+        """Ticks that run as compiled programs: those whose spec recurs at least
+        ``COMPILE_MIN_REPEATS`` times per epoch (a rare tick, such as the last partial batch,
+        runs eagerly: compiling it would cost more than it saves)."""
+        specs = [self._tick_spec(batches) for batches in ticks]
+        count: dict[TickSpec, int] = {}
+        for spec in specs:
+            count[spec] = count.get(spec, 0) + 1
+        return {t: s for t, s in enumerate(specs) if count[s] >= COMPILE_MIN_REPEATS}
+
+    def _tick_spec(self, batches: list[tuple[int, int, int]]) -> TickSpec:
+        lay = self.layout
+        classes = tuple((*self.classes[ci][:2], e - a) for ci, a, e in batches)
+        runs = []
+        for lo, hi in _runs([c[:2] for c in classes]):
+            runs.append(
+                tuple(
+                    (b.kind, max(b.start, lo), min(b.stop, hi))
+                    for b in self.opt.blocks
+                    if max(b.start, lo) < min(b.stop, hi)
+                )
+            )
+        return TickSpec(
+            p=len(self.ids),
+            sizes=tuple(lay.sizes),
+            segments=tuple(self.segments),
+            vectors=tuple(
+                (f.offset - lay.n_weights, sc.offset - lay.n_weights if sc else -1)
+                for f, sc in lay.vectors
+            ),
+            out_bias=lay.out_bias.offset - lay.n_weights,
+            bn=self.bn,
+            act=self.act,
+            masked=tuple(m is not None for m in self.masks),
+            off=tuple(o is not None for o in self.off),
+            classes=classes,
+            runs=tuple(runs),
+            decay=self.opt.wd is not None,
+            dtype=str(self.dtype),
+            device=str(self.device),
+        )
+
+    def _compiled_tick(
+        self, spec: TickSpec, idx: Tensor, tables: tuple[Tensor, Tensor, Tensor], loss: Tensor
+    ) -> None:
+        opt, none = self.opt, self._placeholder
+        program(spec)(
+            self.w,
+            opt.m,
+            opt.s,
+            self.data.X_train,
+            self.data.y_train,
+            idx,
+            [t for pair in self.running for t in pair],
+            [m if m is not None else none for m in self.masks],
+            [o if o is not None else none for o in self.off],
+            [self.bn_eps, self.bn_weight, opt.omb1, opt.omb2, opt.eps,
+             opt.wd if opt.wd is not None else none],
+            list(tables),
+            loss,
+        )
 
     @torch.no_grad()
     def _forward_backward(self, x: Tensor, y: Tensor, rows: slice) -> Tensor:

@@ -25,7 +25,7 @@ from .config import MemberConfig, optimizer_key, parse_configs
 from .data import Dataset
 from .errors import ConfigError, DataError, rule
 from .exploit import PopulationControl
-from .group import DeviceData, SubPopulation
+from .group import STEP_MODES, DeviceData, SubPopulation
 from .result import COMPLETE, FAILED, RUNNING, STOPPED, EpochReport, MemberResult, PopulationResult
 
 OnEpoch = Callable[[int, list[EpochReport]], "set[int] | None"]
@@ -166,6 +166,7 @@ def train_population(
     threads: int | None = None,
     max_group_size: int | None = None,
     control: Control | None = None,
+    step: str = "eager",
 ) -> PopulationResult:
     """Train every config in ``configs`` on ``data`` as one population; see the module doc.
 
@@ -175,11 +176,18 @@ def train_population(
     ``control(epoch, reports, population)`` runs after ``on_epoch`` (and once before the first
     epoch with epoch -1) and may exploit, explore, pause, resume and stop members in place
     (caviar.nn.exploit.PopulationControl). Each report's epoch is the member's own count.
+    ``step="compiled"`` runs every recurring tick as one ``torch.compile`` program (compiled
+    once per shape and process, kernels cached on disk; docs/nn.md "The compiled step");
+    ``"eager"`` (default) is the reference.
     """
     cfgs = parse_configs(list(configs))
     if dtype not in (torch.float32, torch.float64, torch.float16, torch.bfloat16):
         raise ConfigError(
             rule("dtype", "be a floating torch dtype", dtype, "use torch.float32 or torch.float64")
+        )
+    if step not in STEP_MODES:
+        raise ConfigError(
+            rule("step", f"be one of {', '.join(STEP_MODES)}", step, "use 'eager' or 'compiled'")
         )
     dev = resolve_device(device)
     if threads is not None and threads < 1:
@@ -193,6 +201,8 @@ def train_population(
         start = time.perf_counter()
         results = [MemberResult(i, c, data.n_features, data.n_classes) for i, c in enumerate(cfgs)]
         groups = make_groups(cfgs, ddata, max_group_size)
+        for g in groups:
+            g.step_mode = step
         layout = [list(g.ids) for g in groups]
         _run(groups, results, on_epoch, control)
         return PopulationResult(results, time.perf_counter() - start, layout)
