@@ -231,3 +231,21 @@ def test_registered_under_its_name_and_round_trips_through_json():
 def test_bad_settings_are_refused_with_the_rule(kw, needle):
     with pytest.raises(UsageError, match=needle):
         NSGA2Sampler(**kw)
+
+
+def test_caviar_tune_takes_sampler_nsga2(tmp_path):
+    from click.testing import CliRunner
+
+    from caviar.cli.main import cli
+
+    obj = tmp_path / "obj.py"
+    obj.write_text("def f(trial):\n    x = trial.suggest_float('x', 0, 1)\n"
+                   "    return x, (1 - x) ** 2 + trial.suggest_float('y', 0, 1)\n")
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    r = CliRunner().invoke(cli, ["tune", f"{obj}:f", "--directions", "minimize,minimize",
+                                 "--sampler", "nsga2", "-n", "12", "--storage", url,
+                                 "--study", "s"])
+    assert r.exit_code == 0, r.output
+    study = caviar.load_study("s", storage=url)
+    assert isinstance(study.sampler, NSGA2Sampler) and len(study.trials) == 12
+    assert all(t.system_attrs["generation"] == 0 for t in study.trials)
