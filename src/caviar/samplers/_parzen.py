@@ -135,9 +135,12 @@ def _merge(ids: np.ndarray[Any, Any], vals: F64, new_ids: np.ndarray[Any, Any],
     each after the equal values already there."""
     a, n = vals.shape
     k = new_vals.shape[1]
-    at = np.empty((a, k), dtype=np.int64)
-    for i in range(a):
-        at[i] = np.searchsorted(vals[i], new_vals[i], side="right")
+    if k <= 4:  # the usual case (a trial or a few): count, one call for every row
+        at = (vals[:, None, :] <= new_vals[:, :, None]).sum(axis=2)
+    else:
+        at = np.empty((a, k), dtype=np.int64)
+        for i in range(a):
+            at[i] = np.searchsorted(vals[i], new_vals[i], side="right")
     at += np.arange(k)                       # where each new value lands in the merged row
     at += (np.arange(a) * (n + k))[:, None]
     slot = np.zeros(a * (n + k), dtype=bool)

@@ -35,8 +35,11 @@ unit cube, so log and reverse-log params are modelled on their own scales for fr
   then hypervolume contribution; infeasible trials on the bad side), in
   ``caviar.samplers.tpe_split``; the estimators are the same.
 * Speed: finished trials never change, so their unit values are kept in growing arrays, read
-  from ``history.trials()`` starting at the oldest unfinished trial; ``g`` is summed only over
-  the kernels within reach of each candidate (see ``_parzen``).
+  from ``history.trials()`` starting at the oldest unfinished trial; a joint group's values
+  live in a table kept sorted along each numeric param across proposals, so ``g``'s
+  bandwidths need no sort, and ``g`` is evaluated at every candidate as one matrix product
+  (see ``_parzen``): no window, so a history clustered near the best (what TPE itself makes)
+  costs the same as a spread one.
 """
 
 from __future__ import annotations
@@ -88,6 +91,37 @@ class _Grow:
         return self.a[: self.n]
 
 
+class _Table:
+    """The unit values of a jointly modelled group, one row a param, one column a finished
+    trial; columns are only ever appended, so they are copied in once, and ``axes`` keeps them
+    sorted along each numeric param (g's bandwidths in O(n) per proposal, no sort)."""
+
+    __slots__ = ("a", "axes", "n", "num")
+
+    def __init__(self, ks: list[int]) -> None:
+        self.a: F64 = np.empty((len(ks), 64))
+        self.n = 0
+        self.num = [j for j, k in enumerate(ks) if not k]
+        self.axes = SortedAxes()
+
+    def sync(self, cols: list[F64]) -> F64:
+        """The table holding ``cols`` (the group's columns, each grown since the last call)."""
+        total = cols[0].shape[0]
+        if total < self.n:
+            self.n = 0
+        if total > self.a.shape[1]:
+            a = np.empty((self.a.shape[0], max(total, 2 * self.a.shape[1])))
+            a[:, : self.n] = self.a[:, : self.n]
+            self.a = a
+        for j, c in enumerate(cols):
+            self.a[j, self.n: total] = c[self.n: total]
+        self.n = total
+        view = self.a[:, :total]
+        if self.num:
+            self.axes.update(view if len(self.num) == len(cols) else view[self.num])
+        return view
+
+
 class _Book:
     """Observations of one study: a row per finished (complete or pruned) trial."""
 
@@ -106,9 +140,8 @@ class _Book:
         # study holds when it is next drawn (another worker may have met it first)
         self.pending: dict[str, list[tuple[int, Any, int]]] = {}
         self.objectives = Objectives(directions_of(owner))  # several directions, constraints
-        # per jointly modelled group: its rows kept sorted along each numeric axis, so g's
-        # bandwidths take O(n) per proposal instead of a sort
-        self.sorted: dict[tuple[str, ...], SortedAxes] = {}
+        # per jointly modelled group: its unit values, one row a param (grown, not rebuilt)
+        self.tables: dict[tuple[str, ...], _Table] = {}
 
     def column(self, p: Param) -> tuple[np.ndarray[Any, Any], F64]:
         col = self.cols.get(p.name)
@@ -342,25 +375,24 @@ class TPESampler(Sampler):
         """Multivariate TPE over ``group``: each kernel is one trial (a product over params),
         so the candidates keep the good trials' combinations (as Optuna's multivariate TPE)."""
         cols = [split.book.column(p) for p in group]
-        rows = cols[0][0]
-        u = np.stack([c[1] for c in cols], axis=1)
-        g = split.good[rows]
-        good, bad = u[g], u[~g]
+        ks = [len(p.choices) if isinstance(p, Choice) else 0 for p in group]
+        key = tuple(p.name for p in group)
+        table = split.book.tables.get(key)
+        if table is None:
+            table = split.book.tables[key] = _Table(ks)
+        u = table.sync([c[1] for c in cols])     # one row a param
+        g = split.good[cols[0][0]]
+        rest = ~g
+        good, bad = u[:, g].T, u[:, rest].T
         lies = [[unit_of(p, ps[p.name], k) for p in group] for k, ps in split.liars
                 if all(p.name in ps for p in group)]
         if lies:
             bad = np.concatenate([bad, np.asarray(lies)])  # the newest: full weight
-        gen = rng.generator
-        ks = [len(p.choices) if isinstance(p, Choice) else 0 for p in group]
-        num = [j for j, k in enumerate(ks) if not k]
         sig = None
-        if num and bad.shape[0]:
-            key = tuple(p.name for p in group)
-            axes = split.book.sorted.get(key)
-            if axes is None:
-                axes = split.book.sorted[key] = SortedAxes()
-            axes.update(np.ascontiguousarray(u[:, num].T))
-            sig = axes.sigmas(~g, np.asarray(lies, dtype=np.float64).reshape(-1, len(ks))[:, num].T)
+        if table.num and bad.shape[0]:
+            extra = np.asarray(lies, dtype=np.float64).reshape(-1, len(ks))[:, table.num].T
+            sig = table.axes.sigmas(rest, extra)
+        gen = rng.generator
         lk = Parzen(good, ks, self.prior_weight)
         gk = Parzen(bad, ks, self.prior_weight, ramp_weights(bad.shape[0]), sig=sig)
         x = lk.sample(gen, self._n_candidates(bad.shape[0] + 1))
