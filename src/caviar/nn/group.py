@@ -20,6 +20,7 @@ from torch.profiler import record_function
 from .batchnorm import BNCache, batch_norm_backward, batch_norm_eval, batch_norm_train
 from .compiled import TickSpec, program
 from .config import MemberConfig
+from .cuda_graph import EpochProgram
 from .functional import activation, activation_, activation_grad
 from .layout import Layout, initial_state_dict, order_rng
 from .optim import PopulationOptimizer
@@ -129,6 +130,8 @@ class SubPopulation:
         self.member_steps = np.zeros(len(cfgs), dtype=np.int64)  # optimizer steps taken
         self.ws = Workspace(self.dtype, self.device)
         self.step_mode = "eager"  # or "compiled" (train_population's step=)
+        #: None: plain epochs; "static": epochs on static inputs; "cuda": a captured CUDA graph
+        self.graph_mode: str | None = None
         self._placeholder = torch.zeros(1, dtype=self.dtype, device=self.device)
         self._refresh()
 
@@ -136,6 +139,7 @@ class SubPopulation:
     def _refresh(self) -> None:
         cfgs, dt, dev = self.cfgs, self.dtype, self.device
         self.ws.clear()
+        self._program: EpochProgram | None = None  # its graph holds the old tensors
         self.bn_weight = _col([1.0 - c.bn_beta for c in cfgs], dt, dev, 2)  # lerp weight
         self.bn_eps = _col([c.bn_eps for c in cfgs], dt, dev, 3)
         # classes: rows [start, stop) sharing one batch size (members sorted by batch size)
@@ -271,8 +275,7 @@ class SubPopulation:
 
     def train_epoch(self, epoch: int) -> Tensor:
         """One epoch for every member, each in its own batch order; returns mean train loss [P]."""
-        x_all, y_all = self.data.X_train, self.data.y_train
-        n, p, d = x_all.shape[0], len(self.ids), x_all.shape[1]
+        n, p = self.data.X_train.shape[0], len(self.ids)
         perms = np.stack([rng.permutation(n) for rng in self.rngs])
         ticks = self.schedule()
         active = np.zeros((len(ticks), p), dtype=np.int64)
@@ -290,6 +293,36 @@ class SubPopulation:
         neg_step, inv_neg_step, inv_bc2 = self.opt.epoch_tables(epoch, steps)
         self.member_steps = steps[-1].copy()
         loss_sum = torch.zeros(p, dtype=self.dtype, device=self.device)
+        tables = (neg_step, inv_neg_step, inv_bc2)
+        if self.graph_mode is None:
+            self._ticks(ticks, offsets, idx_all, tables, loss_sum)
+        else:
+            prog = self._program
+            if prog is None:  # (re)built after every storage change (see _refresh)
+
+                def body(i: Tensor, tb: tuple[Tensor, Tensor, Tensor], ls: Tensor) -> None:
+                    self._ticks(ticks, offsets, i, tb, ls)  # the schedule is fixed until then
+
+                prog = EpochProgram(body, capture=self.graph_mode == "cuda")
+                self._program = prog
+            prog.run(idx_all, tables, loss_sum)
+        return loss_sum / torch.from_numpy(rows_seen).to(self.dtype).to(self.device)
+
+    def _ticks(
+        self,
+        ticks: list[list[tuple[int, int, int]]],
+        offsets: list[int],
+        idx_all: Tensor,
+        tables: tuple[Tensor, Tensor, Tensor],
+        loss_sum: Tensor,
+    ) -> None:
+        """The ticks of one epoch on device tensors only (no host sync): ``idx_all`` holds every
+        tick's example indices, ``tables`` the optimizer's [ticks, P, 1] tables; the loss sum
+        of every member accumulates into ``loss_sum``. With a graph mode this runs on static
+        tensors (cuda_graph.py)."""
+        x_all, y_all = self.data.X_train, self.data.y_train
+        d = x_all.shape[1]
+        neg_step, inv_neg_step, inv_bc2 = tables
         fused = self._fused_ticks(ticks) if self.step_mode == "compiled" else {}
         for t, batches in enumerate(ticks):
             spec = fused.get(t)
@@ -318,7 +351,6 @@ class SubPopulation:
             with record_function("caviar.optimizer"):
                 for lo, hi in _runs([self.classes[ci][:2] for ci, _, _ in batches]):
                     self.opt.step(neg_step[t], inv_neg_step[t], inv_bc2[t], (lo, hi))
-        return loss_sum / torch.from_numpy(rows_seen).to(self.dtype).to(self.device)
 
     # ---------------------------------------------------------------- the compiled step
     def _fused_ticks(self, ticks: list[list[tuple[int, int, int]]]) -> dict[int, TickSpec]:

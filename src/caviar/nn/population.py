@@ -167,6 +167,7 @@ def train_population(
     max_group_size: int | None = None,
     control: Control | None = None,
     step: str = "eager",
+    cuda_graph: bool = False,
 ) -> PopulationResult:
     """Train every config in ``configs`` on ``data`` as one population; see the module doc.
 
@@ -178,7 +179,9 @@ def train_population(
     (caviar.nn.exploit.PopulationControl). Each report's epoch is the member's own count.
     ``step="compiled"`` runs every recurring tick as one ``torch.compile`` program (compiled
     once per shape and process, kernels cached on disk; docs/nn.md "The compiled step");
-    ``"eager"`` (default) is the reference.
+    ``"eager"`` (default) is the reference. ``cuda_graph=True`` (device="cuda" only) captures
+    each group's epoch as one CUDA graph after a first eager epoch and replays it (cuda_graph.py;
+    not yet measured on hardware).
     """
     cfgs = parse_configs(list(configs))
     if dtype not in (torch.float32, torch.float64, torch.float16, torch.bfloat16):
@@ -190,6 +193,10 @@ def train_population(
             rule("step", f"be one of {', '.join(STEP_MODES)}", step, "use 'eager' or 'compiled'")
         )
     dev = resolve_device(device)
+    if cuda_graph and dev.type != "cuda":
+        raise ConfigError(
+            rule("cuda_graph", "run on a CUDA device", str(dev), "pass device='cuda' or drop it")
+        )
     if threads is not None and threads < 1:
         raise ConfigError(rule("threads", "be >= 1", threads, "use e.g. 1 or 2"))
     ddata = to_device(data, dtype, dev)
@@ -203,6 +210,7 @@ def train_population(
         groups = make_groups(cfgs, ddata, max_group_size)
         for g in groups:
             g.step_mode = step
+            g.graph_mode = "cuda" if cuda_graph else None
         layout = [list(g.ids) for g in groups]
         _run(groups, results, on_epoch, control)
         return PopulationResult(results, time.perf_counter() - start, layout)
