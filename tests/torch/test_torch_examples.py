@@ -42,3 +42,13 @@ def test_dropout_layernorm_mlp_on_mnist1d_learns(tmp_path):
                                            storage=f"sqlite:///{tmp_path}/e.db")
     assert sum(t.state == "complete" for t in study.trials) == 6
     assert study.best_value > 0.2  # 10 classes: above chance after 3 epochs
+
+
+def test_one_at_a_time_per_member_order_and_epoch_checkpoints(tmp_path, capsys):
+    study = load("torch_one_at_a_time").main(n_trials=3, population=3, epochs=2,
+                                             storage=f"sqlite:///{tmp_path}/e.db")
+    assert sum(t.state == "complete" for t in study.trials) == 3
+    assert study.best_value > 0.5
+    out = capsys.readouterr().out
+    assert "one at a time (torch.func cannot batch it)" in out
+    assert "checkpoints after epochs [0, 1]" in out
