@@ -70,3 +70,18 @@ def test_tune_torch_runs_resumes_and_refuses_bad_input(tmp_path):
                      cwd=tmp_path)
     assert missing.returncode == 2 and "has no 'NOPE'" in missing.stderr
     assert "Traceback" not in missing.stderr
+
+
+def test_tune_torch_refuses_bf16_on_cpu_and_workers_without_ray(tmp_path):
+    (tmp_path / "train.py").write_text(TRAIN_PY)
+    db = f"sqlite:///{tmp_path}/c.db"
+    p = caviar("tune-torch", "train.py:member", "--storage", db, "--precision", "bf16", "-q",
+               cwd=tmp_path)
+    assert p.returncode == 2 and "bf16 autocast is offered on CUDA only" in p.stderr
+    assert "Traceback" not in p.stderr
+    p = caviar("tune-torch", "train.py:member", "--storage", db, "--workers", "2", "-q",
+               cwd=tmp_path)
+    assert p.returncode == 2 and "--workers 2: needs --backend ray" in p.stderr
+    import caviar as cv
+
+    assert not cv.load_study("torch", storage=db).trials  # refused before any trial
