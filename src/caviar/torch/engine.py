@@ -36,6 +36,9 @@ from caviar.torch.result import (
 
 OnEpoch = Callable[[int, list[EpochReport]], "set[int] | None"]
 OnState = Callable[[int, dict[int, dict[str, Any]]], None]
+#: ``control(epoch, reports, where)``: ``where[i] = (program, local row)`` of every member still
+#: training; may change programs in place (caviar.torch.exploit: PBT's exploit / explore)
+Control = Callable[[int, list[EpochReport], dict[int, tuple[Program, int]]], None]
 DTYPES = (torch.float32, torch.float64)
 UNBATCHABLE = ("refuse", "one_at_a_time")
 BATCH_ORDERS = ("shared", "per_member")
@@ -75,7 +78,8 @@ def train_population(members: Sequence[Member], train: Any, val: Any, *,
                      precision: str = "fp32",
                      first_epoch: int = 0,
                      resume: Sequence[Mapping[str, Any] | None] | None = None,
-                     on_state: OnState | None = None) -> PopulationResult:
+                     on_state: OnState | None = None,
+                     control: Control | None = None) -> PopulationResult:
     """Train ``members`` for ``epochs`` epochs; validate every epoch on ``val``.
 
     ``seed`` fixes the batch order (``batch_order``) and the Dropout masks.
@@ -92,6 +96,8 @@ def train_population(members: Sequence[Member], train: Any, val: Any, *,
     optionally ``history`` and ``train_loss``; None: start member i afresh).
     ``on_state(epoch, states)``: after each epoch (after ``on_epoch``), the full state of
     every member that trained in it and did not fail, by member index.
+    ``control(epoch, reports, where)``: after ``on_state``, with each training member's
+    ``(program, local row)``; it may rewrite rows in place (PBT, caviar.torch.exploit).
     """
     dev = as_device(device)
     loss_fn = resolve_loss(loss)
@@ -137,7 +143,8 @@ def train_population(members: Sequence[Member], train: Any, val: Any, *,
         for prog in programs:
             prog.precision = precision
         _run(programs, results, x, y, xv, yv, metric_fn, range(first_epoch, epochs),
-             order_seeds if order_seeds is not None else seed, eval_batch, on_epoch, on_state)
+             order_seeds if order_seeds is not None else seed, eval_batch, on_epoch, on_state,
+             control)
     return PopulationResult(results, [p.label for p in plans])
 
 
@@ -180,7 +187,7 @@ def _check_resume(members: Sequence[Member], epochs: int, first_epoch: int,
 def _run(programs: list[Program], results: list[MemberResult], x: torch.Tensor,
          y: torch.Tensor, xv: torch.Tensor, yv: torch.Tensor, metric_fn: Any, epochs: range,
          seed: int | list[int], eval_batch: int | None, on_epoch: OnEpoch | None,
-         on_state: OnState | None) -> None:
+         on_state: OnState | None, control: Control | None = None) -> None:
     for epoch in epochs:
         n = x.shape[0]
         seeds = seed if isinstance(seed, list) else []
@@ -214,6 +221,10 @@ def _run(programs: list[Program], results: list[MemberResult], x: torch.Tensor,
             on_state(epoch, {i: prog.member_state(local) for prog in programs
                              for local, i in enumerate(prog.idx)
                              if results[i].state != FAILED})
+        if control is not None:
+            control(epoch, reports, {i: (prog, local) for prog in programs
+                                     for local, i in enumerate(prog.idx)
+                                     if results[i].state != FAILED and i not in stop})
         if stop and epoch < epochs.stop - 1:
             for prog in programs:
                 keep = []
