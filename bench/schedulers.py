@@ -89,8 +89,12 @@ def _ray_trainable(config: dict[str, Any], data: Any = None, epochs: int = 0) ->
         torch.nn.Linear(d, 64, bias=False), torch.nn.BatchNorm1d(64, momentum=0.1),
         torch.nn.ReLU(), torch.nn.Linear(64, 64, bias=False),
         torch.nn.BatchNorm1d(64, momentum=0.1), torch.nn.ReLU(), torch.nn.Linear(64, k))
-    opt = torch.optim.Adam(model.parameters(), lr=config["lr"],
-                           betas=(config["beta1"], config["beta2"]))
+    # Ray's PBT multiplies a continuous param by 0.8 / 1.2 without clipping it (a beta can
+    # pass 1): clip into the search range, as a Ray user has to
+    def betas(c: dict[str, Any]) -> tuple[float, float]:
+        return min(max(c["beta1"], 0.8), 0.99), min(max(c["beta2"], 0.99), 0.9999)
+
+    opt = torch.optim.Adam(model.parameters(), lr=config["lr"], betas=betas(config))
     x, y = torch.as_tensor(data.X_train, dtype=torch.float32), torch.as_tensor(data.y_train)
     xv, yv = torch.as_tensor(data.X_val, dtype=torch.float32), torch.as_tensor(data.y_val)
     start = 0
@@ -102,7 +106,7 @@ def _ray_trainable(config: dict[str, Any], data: Any = None, epochs: int = 0) ->
         opt.load_state_dict(state["opt"])
         start = state["epoch"]
         for g in opt.param_groups:  # the explored hyperparameters
-            g["lr"], g["betas"] = config["lr"], (config["beta1"], config["beta2"])
+            g["lr"], g["betas"] = config["lr"], betas(config)
     for epoch in range(start, epochs):
         model.train()
         perm = torch.randperm(len(x))
@@ -205,6 +209,10 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--seeds", type=int, default=10)
+    ap.add_argument("--peer-only", action="store_true",
+                    help="only the Ray Tune comparison and the overhead (not the seeds)")
+    ap.add_argument("--peer-size", default=None, metavar="P,E",
+                    help="population and epochs of the Ray Tune comparison [default: P,E]")
     args = ap.parse_args()
     p, e, seeds, p_over = (16, 12, args.seeds, 256) if not args.quick else (4, 4, 1, 16)
     load = os.getloadavg()
@@ -214,7 +222,7 @@ def main() -> None:
     methods = ("random", "pbt", "asha-promo", "asha-stop")
     datasets = {"digits": nn.load_dataset("digits", seed=0),
                 "mnist1d": nn.load_dataset("mnist1d", seed=0)}
-    for name, data in datasets.items():
+    for name, data in datasets.items() if not args.peer_only else ():
         lines.append(f"{name}: median best validation accuracy over {seeds} seeds "
                      "(member-epochs used)")
         medians = {}
@@ -227,6 +235,8 @@ def main() -> None:
         lines.append(f"  pbt - random: {medians['pbt'] - medians['random']:+.4f}")
     digits = datasets["digits"]
     rp, re_ = (p, e) if not args.quick else (2, 2)  # --quick: Ray's start-up is the cost
+    if args.peer_size:
+        rp, re_ = (int(v) for v in args.peer_size.split(","))
     ray_got = ray_pbt(digits, rp, re_, 0)
     wall, best = caviar_pbt_wall(digits, rp, re_, 0)
     if ray_got is None:
@@ -243,7 +253,8 @@ def main() -> None:
     text = "\n".join(lines)
     print(text)
     if not args.quick:
-        (HERE / "results" / "schedulers.txt").write_text(text + "\n")
+        name = "schedulers-peer.txt" if args.peer_only else "schedulers.txt"
+        (HERE / "results" / name).write_text(text + "\n")
 
 
 if __name__ == "__main__":
