@@ -25,6 +25,7 @@ bench/results/population.txt (population-quick.txt with --quick).
     python bench/population.py                # the full benchmark (~10 minutes on 2 cores)
     python bench/population.py --quick        # small sizes, for the test suite (< 60 s)
     python bench/population.py --profile      # also the profile of one P=64 run
+    python bench/population.py --steps        # eager vs compiled step (uniform, MLP_SPACE)
 """
 
 from __future__ import annotations
@@ -113,9 +114,57 @@ class WarmPeer:
         self.pool.join()
 
 
-def caviar_trials(configs: list[dict[str, Any]], data: Dataset, threads: int) -> list[float]:
-    result = train_population(configs, data, threads=threads)
+def caviar_trials(
+    configs: list[dict[str, Any]], data: Dataset, threads: int, step: str = "eager"
+) -> list[float]:
+    result = train_population(configs, data, threads=threads, step=step)
     return [m.val_accuracy for m in result.members]
+
+
+def step_comparison(
+    data: Dataset,
+    warm: WarmPeer,
+    uniform: list[dict[str, Any]],
+    space: list[dict[str, Any]],
+    repeats: int,
+) -> list[str]:
+    """Eager vs compiled step (train_population(step=...)) in one run, beside the warm peer.
+
+    The first compiled call of each workload is timed on its own: it pays dynamo tracing and,
+    when inductor's disk cache (~/.cache/caviar/inductor) is cold, code generation; the rows
+    after it are medians of warm calls."""
+    lines = ["", "step: eager vs compiled (train_population(step=...)), same configs, one run"]
+    peer: dict[str, float] = {}
+    for name, cfgs in (("uniform 2x64", uniform), ("MLP_SPACE", space)):
+        if not cfgs:
+            continue
+        sec, acc = timed(lambda c=cfgs: warm.trials(c), len(cfgs), repeats)
+        peer[name] = sec
+        lines.append(
+            f"  {name:13s} peer (b') 2 warm processes x 1 thread   {sec:8.4f} s/trial  "
+            f"acc {acc:.4f}"
+        )
+        start = time.perf_counter()
+        caviar_trials(cfgs, data, 2, "compiled")
+        first = time.perf_counter() - start
+        lines.append(
+            f"  {name:13s} first compiled call (incl. compile), 2 threads: {first:.1f} s "
+            f"for {len(cfgs)} trials"
+        )
+        for threads in (1, 2):
+            for step in ("eager", "compiled"):
+                sec, acc = timed(
+                    lambda c=cfgs, t=threads, s=step: caviar_trials(c, data, t, s),
+                    len(cfgs),
+                    repeats,
+                )
+                lines.append(
+                    f"  {name:13s} caviar P={len(cfgs)} step={step:8s} threads={threads} "
+                    f"{sec:8.4f} s/trial  {peer[name] / sec:5.1f}x the warm peer (b')  "
+                    f"acc {acc:.4f}"
+                )
+        print("\n".join(lines), flush=True)
+    return lines
 
 
 def mlp_space(n: int, seed: int, epochs: int) -> list[dict[str, Any]]:
@@ -209,6 +258,12 @@ def main() -> None:
     parser.add_argument(
         "--space-only", action="store_true", help="only the MLP_SPACE scenario (e) and its peer"
     )
+    parser.add_argument(
+        "--steps",
+        action="store_true",
+        help="only eager vs compiled step on uniform 2x64 and MLP_SPACE (P=64) beside the warm "
+        "peer; writes bench/results/population-steps.txt",
+    )
     args = parser.parse_args()
 
     quick = args.quick
@@ -230,6 +285,22 @@ def main() -> None:
     space_e_n = 8 if quick else 64
     space_e = mlp_space(space_e_n, 0, epochs)
 
+    if args.steps:
+        n = 16 if quick else 64
+        head = (
+            f"caviar.nn eager vs compiled step: digits, {epochs} epochs, float32, medians of "
+            f"{repeats}; torch {torch.__version__}; load average before {load_before:.2f}"
+        )
+        space_s = [] if quick else mlp_space(n, 0, epochs)  # quick: one program to compile
+        lines = step_comparison(data, warm, same(n), space_s, repeats)
+        warm.close()
+        lines.append(f"load average after {os.getloadavg()[0]:.2f}")
+        text = head + "\n" + "\n".join(lines) + "\n"
+        out = args.out or HERE / "results" / "population-steps.txt"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text)
+        return
+
     def run(name: str, threads: int, trials: int, fn: Callable[[], list[float]]) -> None:
         sec, acc = timed(fn, trials, repeats)
         rows.append((name, threads, trials, sec, acc))
@@ -246,12 +317,24 @@ def main() -> None:
     peer_trials([{**base, "epochs": 1}], data, 1)  # warm up: lazy initialisation, caches
     caviar_trials(same(2), data, 1)
     for t in (1, 2):
-        run(f"(e) caviar, MLP_SPACE P={space_e_n}", t, space_e_n,
-            lambda t=t: caviar_trials(space_e, data, t))
-    run("(e) torch.nn, 2 warm processes x 1 thread, MLP_SPACE", 1, space_e_n,
-        lambda: warm.trials(space_e))
-    run("(b') torch.nn, 2 warm processes x 1 thread", 1, 2 * peer_n,
-        lambda: warm.trials(same(2 * peer_n)))
+        run(
+            f"(e) caviar, MLP_SPACE P={space_e_n}",
+            t,
+            space_e_n,
+            lambda t=t: caviar_trials(space_e, data, t),
+        )
+    run(
+        "(e) torch.nn, 2 warm processes x 1 thread, MLP_SPACE",
+        1,
+        space_e_n,
+        lambda: warm.trials(space_e),
+    )
+    run(
+        "(b') torch.nn, 2 warm processes x 1 thread",
+        1,
+        2 * peer_n,
+        lambda: warm.trials(same(2 * peer_n)),
+    )
     if args.space_only:
         warm.close()
         print("\n".join(f"{r[0]} threads={r[1]} {r[3]:.4f} s/trial acc {r[4]:.4f}" for r in rows))
@@ -292,8 +375,11 @@ def main() -> None:
     ref = min(r[3] for r in rows if r[0].startswith("(a)"))
     warm_same = next(r for r in rows if r[0].startswith("(b')"))
     warm_space = next(r for r in rows if r[0].startswith("(e) torch.nn"))
-    best_same = min(r[3] for r in rows if r[0].startswith("(c) caviar population P=64")
-                    or (quick and r[0].startswith("(c)")))
+    best_same = min(
+        r[3]
+        for r in rows
+        if r[0].startswith("(c) caviar population P=64") or (quick and r[0].startswith("(c)"))
+    )
     best_space = min(r[3] for r in rows if r[0].startswith("(e) caviar"))
     lines = [
         f"caviar.nn population benchmark: digits BN-MLP 2x64, Adam, batch 64, {epochs} epochs, "

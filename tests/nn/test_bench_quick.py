@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 BENCH = Path(__file__).resolve().parents[2] / "bench" / "population.py"
 
 
@@ -34,3 +36,24 @@ def test_population_benchmark_quick(tmp_path):
         assert row in table, table
     parity = table.split("mean |diff|")[1].split()[0]
     assert float(parity) < 0.02, table  # same configs, same seeds: same accuracy as torch.nn
+
+
+@pytest.mark.slow  # compiles one program: ~1-2 min with a cold inductor cache (8 min under load 14)
+def test_population_benchmark_steps_quick(tmp_path):
+    """--steps: eager and compiled rows, each with its ratio against the named warm peer."""
+    out = tmp_path / "population-steps.txt"
+    proc = subprocess.run(
+        [sys.executable, str(BENCH), "--steps", "--quick", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    table = out.read_text()
+    assert "peer (b') 2 warm processes x 1 thread" in table
+    assert "first compiled call (incl. compile)" in table
+    for step in ("eager", "compiled"):
+        for threads in (1, 2):
+            assert f"step={step:8s} threads={threads}" in table
+    assert table.count("x the warm peer (b')") == 4

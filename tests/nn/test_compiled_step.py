@@ -27,6 +27,7 @@ from caviar.nn.group import COMPILE_MIN_REPEATS, SubPopulation
 from caviar.nn.population import make_groups, to_device
 
 TOL = 1e-12
+pytestmark = pytest.mark.slow  # 3 programs to compile: ~1-2 min cold, ~30 s with a warm cache
 EPOCHS = 3
 
 
