@@ -103,3 +103,12 @@ def test_a_population_member_says_its_duration_is_shared() -> None:
     row = trial_row(t)
     assert row["duration"] == 12.0
     assert row["population"] == {"size": 8, "seconds_per_trial": 1.5, "epochs": 4}
+
+
+def test_the_history_can_be_asked_alone_first(c: TestClient) -> None:
+    alone = c.get("/api/figures", params={"study": "up", "kinds": "history"}).json()
+    assert alone["seq"] == -1 and set(alone["figures"]) == {"history"}
+    full = c.get("/api/figures", params={"study": "up"}).json()["figures"]
+    assert alone["figures"]["history"] == full["history"]
+    bad = c.get("/api/figures", params={"study": "up", "kinds": "params"})
+    assert bad.status_code == 400 and "only 'history'" in bad.json()["error"]

@@ -9,7 +9,8 @@ Routes (study names travel as query parameters, so any name works):
   &order=asc|desc&state=&q=TEXT&filters=JSON``: one page of the trials table, sorted and
   filtered on the server (``filters.py``); the page sorts ``value`` best first by default;
 * ``GET /api/figures?study=NAME&since=SEQ``: downsampled figure specs, or ``changed: false``
-  when nothing changed since ``SEQ`` (the page polls this);
+  when nothing changed since ``SEQ`` (the page polls this); ``&kinds=history``: the history
+  alone (the page's first figure request);
 * ``GET /api/trial?study=NAME&number=N``: one trial as text (params start / in use, events
   with their applied state, attributes, the pruning reason) and its curve (``trial_page.py``);
 * ``GET /api/compare?study=A&study=B...``: the studies' histories in one figure;
@@ -203,6 +204,11 @@ def create_app(storage: Storage, *, allow_control: bool = False,
         same = unchanged(req, v)
         if same is not None:
             return same
+        kinds = req.query_params.get("kinds")
+        if kinds is not None:
+            if kinds != "history":
+                raise BadRequest(f"kinds: only 'history' can be asked alone, got {kinds!r}")
+            return _json({"changed": True, "seq": -1, "figures": v.history_only()})
         figs = v.figures()
         # while a part is still computed, the page keeps asking (seq -1: "not complete yet")
         return _json({"changed": True, "seq": v.seq if not figs["pending"] else -1,

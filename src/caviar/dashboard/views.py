@@ -147,6 +147,15 @@ class StudyView:
             self._figs = None  # the next figures call carries it
         return imp
 
+    def history_only(self) -> dict[str, Any]:
+        """The history figure alone (tens of KB even at 10,000 trials): the page asks for it
+        first, so the history is drawn before the full figure set (~0.8 MB there) arrives."""
+        directions = tuple(self.record.directions or (self.record.direction,))
+        if "history" not in build.kinds_for(directions):
+            return {}
+        return build.figure_set(self.trials(), self.space, directions, kinds=["history"],
+                                max_points=self.max_points)
+
     def figures(self) -> dict[str, Any]:
         """Downsampled figure specs of the study at its current sequence number (cached).
         ``pending`` lists what is still being computed (importance and the rounds plot that

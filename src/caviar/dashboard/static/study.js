@@ -111,8 +111,18 @@
         if (r && st.table) st.table.setRanges(r);
       };
     }
+    function historyFirst() {  // tens of KB: drawn before the full set (~0.8 MB at 10k) arrives
+      if (st.historyAsked) return Promise.resolve();
+      st.historyAsked = true;
+      return CV.api("figures", {study: name, kinds: "history"}).then(function (f) {
+        if (f.figures.history && document.getElementById("fig-history")) {
+          document.getElementById("sec-history").style.display = "";
+          CV.plot("fig-history", f.figures.history, {click: open, select: brush(null), preview: true});
+        }
+      }, function () { /* the full set below draws it */ });
+    }
     function figures() {
-      return CV.api("figures", {study: name, since: st.figSeq}).then(function (f) {
+      return historyFirst().then(function () { return CV.api("figures", {study: name, since: st.figSeq}); }).then(function (f) {
         if (!f.changed || !document.getElementById("fig-history")) return;
         st.figSeq = f.seq;  // -1 while importance is computed: asked again on the next poll
         FIGS.forEach(function (k) {
