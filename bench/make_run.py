@@ -6,8 +6,10 @@ run from each with the same venv: ``PYTHONPATH=<tree>/src <python> -m caviar tun
 digits --trials 128 --population 64 --study digits-mlp --seed 0`` on a fresh SQLite file.
 Nothing is installed. The tuning time is read from that file: from the study's creation to
 its last finished trial (data loading and training; not the interpreter's start or the
-imports); the whole command's wall time is printed beside it. Each commit runs ``--repeats``
-times, alternating (A B A B ...), so a change in the machine's load hits both sides alike.
+imports); the whole command's wall time and CPU time (all its threads: on a shared, loaded
+machine the work done, where wall time is mostly waiting for a core) are printed beside it.
+Each commit runs ``--repeats`` times, alternating (A B A B ...), so a change in the
+machine's load hits both sides alike.
 Each side has its own torch.compile cache (``TORCHINDUCTOR_CACHE_DIR``), empty at its first
 run, so run 1 is what a first `make run` costs and the median what a later one costs.
 Prints each time, the medians and the ratio (old / new: how many times shorter the new
@@ -24,6 +26,7 @@ from __future__ import annotations
 import argparse
 import io
 import os
+import resource
 import shutil
 import sqlite3
 import statistics
@@ -74,10 +77,15 @@ def span(db: Path) -> tuple[float, int, float]:
     return float(last - created), int(n or 0), float("nan") if best is None else float(best)
 
 
+def _children_cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
 def run_once(tree: Path, args: list[str], work: Path, python: str,
-             threads: int | None) -> tuple[float, float, int, float]:
-    """``python -m caviar ARGS`` with ``tree``'s source on a fresh db: (wall seconds, tuning
-    seconds, complete trials, best value)."""
+             threads: int | None) -> tuple[float, float, float, int, float]:
+    """``python -m caviar ARGS`` with ``tree``'s source on a fresh db: (wall seconds, CPU
+    seconds of the whole command, all threads, tuning seconds, complete trials, best value)."""
     db = work / "run.db"
     for suffix in ("", "-wal", "-shm"):
         Path(str(db) + suffix).unlink(missing_ok=True)
@@ -90,13 +98,13 @@ def run_once(tree: Path, args: list[str], work: Path, python: str,
            f"assert caviar.__file__.startswith({str(tree)!r}), caviar.__file__; "
            "sys.argv[0] = 'caviar'; runpy.run_module('caviar', run_name='__main__')",
            *args, *extra, "--storage", f"sqlite:///{db}", "--quiet"]
-    t0 = time.perf_counter()
+    c0, t0 = _children_cpu(), time.perf_counter()
     p = subprocess.run(cmd, env=env, cwd=work, text=True, capture_output=True)
-    wall = time.perf_counter() - t0
+    wall, cpu = time.perf_counter() - t0, _children_cpu() - c0
     if p.returncode:
         sys.exit(f"make_run: the command failed in {tree} (exit {p.returncode}):\n"
                  f"{p.stderr[-3000:]}")
-    return (wall, *span(db))
+    return (wall, cpu, *span(db))
 
 
 def load() -> str:
@@ -126,6 +134,7 @@ def main(argv: list[str] | None = None) -> str:
             shas[label] = export(commit, trees[label], a.python)
         tuning: dict[str, list[float]] = {"old": [], "new": []}
         wall: dict[str, list[float]] = {"old": [], "new": []}
+        cpu: dict[str, list[float]] = {"old": [], "new": []}
         found: dict[str, tuple[int, float]] = {}
         out = [f"bench/make_run.py{' --quick' if a.quick else ''}: caviar {' '.join(args)}"
                f"{' --threads ' + str(a.threads) if a.threads else ''}, {repeats} run(s) per "
@@ -134,23 +143,27 @@ def main(argv: list[str] | None = None) -> str:
             for label in ("old", "new"):
                 work = base / f"work-{label}"
                 work.mkdir(exist_ok=True)
-                w, t, n, best = run_once(trees[label], args, work, a.python, a.threads)
+                w, c, t, n, best = run_once(trees[label], args, work, a.python, a.threads)
                 wall[label].append(w)
+                cpu[label].append(c)
                 tuning[label].append(t)
                 found[label] = (n, best)
                 print(f"  run {i + 1} {label} ({shas[label][:7]}): tuning {t:.2f} s, "
-                      f"command {w:.2f} s", file=sys.stderr, flush=True)
+                      f"command {w:.2f} s, CPU {c:.2f} s", file=sys.stderr, flush=True)
         med = {k: statistics.median(v) for k, v in tuning.items()}
         for label, commit in (("old", old), ("new", new)):
             n, best = found[label]
             out.append(f"  {label} {commit} ({shas[label][:7]}): tuning median "
                        f"{med[label]:.2f} s (runs "
                        + " ".join(f"{t:.2f}" for t in tuning[label])
-                       + f"), whole command median {statistics.median(wall[label]):.2f} s; "
+                       + f"), whole command median {statistics.median(wall[label]):.2f} s, "
+                       f"CPU {statistics.median(cpu[label]):.2f} s; "
                        f"{n} complete trials, best validation accuracy {best:.4f}")
         out.append(f"  old/new = {med['old'] / med['new']:.2f}x shorter tuning at {new} than "
                    f"at {old} (study created to last trial finished); whole command "
-                   f"{statistics.median(wall['old']) / statistics.median(wall['new']):.2f}x; "
+                   f"{statistics.median(wall['old']) / statistics.median(wall['new']):.2f}x, "
+                   f"its CPU time "
+                   f"{statistics.median(cpu['old']) / statistics.median(cpu['new']):.2f}x; "
                    f"load average after {load()}")
     finally:
         shutil.rmtree(base, ignore_errors=True)

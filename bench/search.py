@@ -407,7 +407,7 @@ def main(argv: list[str] | None = None) -> str:
         hyperband_vs_random(seeds, 27 if a.quick else 81, 3, out)
     if only in (None, "overhead"):
         tpe_overhead(300 if a.quick else 2000, 10 if a.quick else 100, out)
-        tpe_overhead_real(200 if a.quick else 1900, 10 if a.quick else 100, out)
+        tpe_overhead_real(100 if a.quick else 1900, 5 if a.quick else 100, out)
     if only in (None, "mlp") and not a.no_mlp:
         mlp_table(a.mlp_seeds or (1 if a.quick else 10), [10, 20] if a.quick else budgets,
                   2 if a.quick else 8, 10, out)
