@@ -211,6 +211,8 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, default=10)
     ap.add_argument("--peer-only", action="store_true",
                     help="only the Ray Tune comparison and the overhead (not the seeds)")
+    ap.add_argument("--overhead-only", action="store_true",
+                    help="only the exploit/explore overhead at P=256")
     ap.add_argument("--peer-size", default=None, metavar="P,E",
                     help="population and epochs of the Ray Tune comparison [default: P,E]")
     args = ap.parse_args()
@@ -222,7 +224,8 @@ def main() -> None:
     methods = ("random", "pbt", "asha-promo", "asha-stop")
     datasets = {"digits": nn.load_dataset("digits", seed=0),
                 "mnist1d": nn.load_dataset("mnist1d", seed=0)}
-    for name, data in datasets.items() if not args.peer_only else ():
+    skip = args.peer_only or args.overhead_only
+    for name, data in datasets.items() if not skip else ():
         lines.append(f"{name}: median best validation accuracy over {seeds} seeds "
                      "(member-epochs used)")
         medians = {}
@@ -237,9 +240,11 @@ def main() -> None:
     rp, re_ = (p, e) if not args.quick else (2, 2)  # --quick: Ray's start-up is the cost
     if args.peer_size:
         rp, re_ = (int(v) for v in args.peer_size.split(","))
-    ray_got = ray_pbt(digits, rp, re_, 0)
+    ray_got = ray_pbt(digits, rp, re_, 0) if not args.overhead_only else None
     wall, best = caviar_pbt_wall(digits, rp, re_, 0)
-    if ray_got is None:
+    if args.overhead_only:
+        pass
+    elif ray_got is None:
         lines.append("Ray Tune PBT: skipped (pip install 'caviar[ray]' brings ray[tune])")
     else:
         lines.append(f"digits PBT, P={rp}, E={re_}: caviar {wall:.1f} s (best {best:.4f}); "
@@ -253,7 +258,8 @@ def main() -> None:
     text = "\n".join(lines)
     print(text)
     if not args.quick:
-        name = "schedulers-peer.txt" if args.peer_only else "schedulers.txt"
+        name = ("schedulers-peer.txt" if args.peer_only else "schedulers-overhead.txt"
+                if args.overhead_only else "schedulers.txt")
         (HERE / "results" / name).write_text(text + "\n")
 
 
