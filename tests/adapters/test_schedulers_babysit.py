@@ -81,6 +81,11 @@ def test_nudge_pause_stop_members_of_a_running_population(tmp_path, scheduler):
     assert trials[a.number].state == "complete"
     step = nudge.payload["step"]
     assert 0 < step < FIXED["epochs"]
+    from caviar.viz.build import applied_marks  # the curve plot marks the nudge
+
+    curve = caviar.load_study("bs", storage=url).reports([a.id])[a.id]
+    assert any(m["kind"] == "nudge" and m["step"] == nudge.payload["step"]
+               for m in applied_marks(ev[a.number], curve, a.number))
     if scheduler is not None:  # the schedule holds the nudge; a replay would apply it
         assert [step, {**a.params, "lr": 0.05}] in trials[a.number].system_attrs["schedule"]
     paused = trials[b.number]
