@@ -154,6 +154,17 @@ class ScheduledPopulation:
         if isinstance(own, dict) and member in own:
             own[member] = {**own[member], **params}
 
+    def store(self, i: int, attrs: dict[str, Any]) -> None:
+        """Member ``i``'s scheduler, schedule, exploits and rungs into its trial's attrs."""
+        attrs["scheduler"] = self.scheduler.describe()
+        attrs.update(self.run_attrs)
+        attrs["schedule"] = self.schedule[i]
+        attrs["params_final"] = self.params[i]
+        if self.exploits[i]:
+            attrs["exploits"] = self.exploits[i]
+        if self.rungs[i]:
+            attrs["rungs"] = self.rungs[i]
+
     def tell(self, result: Any, seconds: float) -> None:
         per_trial = seconds / max(1, len(self.trials))
         for i, (t, m) in enumerate(zip(self.trials, result.members, strict=True)):
@@ -163,14 +174,7 @@ class ScheduledPopulation:
             attrs = t.system_attrs
             attrs["population_size"] = len(self.trials)
             attrs["population_seconds_per_trial"] = per_trial
-            attrs["scheduler"] = self.scheduler.describe()
-            attrs.update(self.run_attrs)
-            attrs["schedule"] = self.schedule[i]
-            attrs["params_final"] = self.params[i]
-            if self.exploits[i]:
-                attrs["exploits"] = self.exploits[i]
-            if self.rungs[i]:
-                attrs["rungs"] = self.rungs[i]
+            self.store(i, attrs)
             if m.state == "failed":
                 self.session.tell(t, state=FAIL, error=m.error or "diverged")
             elif m.state == "stopped" or i in self.stopped:

@@ -70,6 +70,7 @@ class PopulationSettings:
     batch_order: str = "shared"
     precision: str = "fp32"
     objectives: tuple[str, ...] | None = None  # what each trial is told (adapters/objectives)
+    scheduler: Any = None  # a caviar.schedulers.PBT (local backend only; torch_schedule.py)
 
 
 def optimize(study: Study, member_fn: Callable[[Any], Any], *, train: Any, val: Any,
@@ -81,7 +82,7 @@ def optimize(study: Study, member_fn: Callable[[Any], Any], *, train: Any, val: 
              backend: str = "local", workers: int = 1, ray: Any = None,
              on_population: Callable[[int, int], None] | None = None,
              on_groups: Callable[[list[str]], None] | None = None,
-             objectives: Sequence[str] | None = None) -> Study:
+             objectives: Sequence[str] | None = None, scheduler: Any = None) -> Study:
     """Run populations until the study holds ``n_trials`` trials that count.
 
     ``objectives``: what each trial is told, e.g. ``["metric", "n_params"]`` for a study with
@@ -99,6 +100,8 @@ def optimize(study: Study, member_fn: Callable[[Any], Any], *, train: Any, val: 
     ``batch_order="per_member"``: each trial sees the data in its own order (its
     ``Member.order_seed``, default the trial's number); "shared": one order per population.
     ``precision="bf16"``: forward and loss under CUDA bf16 autocast (float32 parameters).
+    ``scheduler=caviar.schedulers.PBT(...)``: PBT inside each population, exploring the
+    optimizer hyperparameters lr, beta1, beta2, eps (adapters/torch_schedule.py).
     """
     torch = _need_torch()
     from caviar.torch.data import as_tensors
@@ -137,12 +140,17 @@ def optimize(study: Study, member_fn: Callable[[Any], Any], *, train: Any, val: 
         raise UsageError(f"study {study.name!r}: metric={metric!r} is to {want}, got "
                          f"direction={study.direction!r}; create the study with "
                          f"direction={want!r}")
+    if scheduler is not None:
+        from caviar.adapters.torch_schedule import check_torch_scheduler
+
+        check_torch_scheduler(scheduler, backend=backend, pruner=study.pruner,
+                              objectives=names)
     data = (as_tensors(train, "train"), as_tensors(val, "val"))  # read once, before trials
     settings = PopulationSettings(loss=loss, metric=metric, epochs=epochs, device=device,
                                   dtype=dtype or torch.float32, seed=seed,
                                   checkpoint=checkpoint, unbatchable=unbatchable,
                                   batch_order=batch_order, precision=precision,
-                                  objectives=names)
+                                  objectives=names, scheduler=scheduler)
     if backend == "ray":
         from caviar.adapters.torch_ray import run_populations_ray
 
@@ -189,11 +197,20 @@ def run_population(session: WorkerSession, trials: list[Any], member_fn: Any,
             failed.add(t.id)
     if not live:
         return
+    if settings.scheduler is not None:
+        try:
+            from caviar.adapters.torch_schedule import check_members
+
+            check_members(live, members, _explored(study, live))
+        except UsageError as e:
+            _abort(session, live, e)
     sizes = measure.module_sizes([m.model for m in members], data[0][0])  # before training
     starts: dict[int, list[int]] = {}
     states: list[dict[str, Any] | None] = []
     for i, t in enumerate(live):
-        found = torch_resume.find(study, t) if settings.checkpoint else None
+        # under a scheduler a retried member starts afresh (its copies are not replayed)
+        found = torch_resume.find(study, t) if settings.checkpoint and \
+            settings.scheduler is None else None
         if found is not None:
             torch_resume.adopt(t, *found)
         states.append(found[0] if found is not None else None)
@@ -237,6 +254,14 @@ def run_population(session: WorkerSession, trials: list[Any], member_fn: Any,
             session.tell(t, measure.values_of(told, "metric", m.metric, measured[i]))
 
 
+def _explored(study: Any, trials: list[Any]) -> Any:
+    """The space of the params ``trials`` were given (what a scheduler explores)."""
+    from caviar.space import Space
+
+    names = sorted({n for t in trials for n in t.params})
+    return Space({n: study.space[n] for n in names})
+
+
 def _finished(state: Any) -> Any:
     from caviar.torch.result import MemberResult
 
@@ -273,6 +298,20 @@ def _train(session: WorkerSession, trials: list[Any], members: list[Any],
             history = [t.reports[k] for k in sorted(t.reports)]
             t.checkpoint(torch_resume.payload(st, epoch, history, losses[i]), step=epoch)
 
+    control, run = None, None
+    if s.scheduler is not None:
+        import copy
+
+        from caviar.adapters.schedule import ScheduledPopulation
+        from caviar.adapters.torch_schedule import make_control
+        from caviar.torch.losses import DIRECTIONS
+
+        space = _explored(study, trials)
+        run = ScheduledPopulation(session, trials, copy.deepcopy(s.scheduler), space,
+                                  run_attrs={"dtype": str(s.dtype).replace("torch.", "")})
+        minimize = (DIRECTIONS.get(s.metric) if isinstance(s.metric, str)
+                    else study.direction) == "minimize"
+        control = make_control(run, space, s.epochs, minimize)
     try:
         result = ct.train_population(members, data[0], data[1], loss=s.loss, metric=s.metric,
                                      epochs=s.epochs, device=s.device, dtype=s.dtype,
@@ -281,11 +320,15 @@ def _train(session: WorkerSession, trials: list[Any], members: list[Any],
                                      precision=s.precision,
                                      first_epoch=first,
                                      resume=states if any(states) else None,
-                                     on_state=on_state if s.checkpoint else None)
+                                     on_state=on_state if s.checkpoint else None,
+                                     control=control)
     except UsageError as e:
         if any(t.reports for t in trials):
             raise
         _abort(session, trials, e)
+    if run is not None:
+        for i, t in enumerate(trials):
+            run.store(i, t.system_attrs)
     return [(m, result.groups[m.group],
              stopped.get(i, "stopped") if m.state == "stopped" or i in stopped else None)
             for i, m in enumerate(result.members)]

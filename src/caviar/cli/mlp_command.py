@@ -15,6 +15,7 @@ from caviar.cli.options import (
     storage_option,
 )
 from caviar.cli.sampler_note import note_sampler_change, stored_sampler
+from caviar.cli.scheduler_options import make_cli_scheduler, scheduler_options
 from caviar.cli.show import best_text, console, esc
 
 
@@ -33,19 +34,7 @@ from caviar.cli.show import best_text, console, esc
               default=None, help="Sampler for a new study [default: random].")
 @click.option("--pruner", type=click.Choice(["none", "median", "asha", "hyperband"]),
               default="none", show_default=True, help="Stop members per epoch.")
-@click.option("--scheduler", type=click.Choice(["none", "pbt", "asha", "halving"]),
-              default="none", show_default=True,
-              help="A population scheduler inside each population (docs/schedulers.md).")
-@click.option("--pbt-interval", type=int, default=2, show_default=True,
-              help="pbt: epochs between exploits.")
-@click.option("--pbt-quantile", type=float, default=0.25, show_default=True,
-              help="pbt: share of members replaced (bottom) and copied (top).")
-@click.option("--pbt-resample", type=float, default=0.25, show_default=True,
-              help="pbt: probability of resampling a param instead of perturbing it.")
-@click.option("--eta", type=int, default=3, show_default=True,
-              help="asha/halving: reduction factor.")
-@click.option("--slots", type=int, default=None,
-              help="asha: members training at once [default: a third of the population].")
+@scheduler_options
 @click.option("--seed", type=int, default=None)
 @click.option("--objectives", "objectives_text", default=None, metavar="NAME,NAME,...",
               help="Tune several objectives at once: val_accuracy (maximize), n_params, flops "
@@ -80,22 +69,12 @@ def tune_mlp(data: str, n_trials: int, population: int, epochs: int, study_name:
     if pruner != "none":
         pr = make_pruner(pruner) if pruner == "median" else make_pruner(
             {"name": pruner, "min_budget": 1, "max_budget": epochs - 1 or 1})
-    sched: Any = None
     space, fixed = MLP_SPACE, {"epochs": epochs}
-    if scheduler != "none":
-        from caviar.schedulers import make_scheduler
-
-        if pruner != "none":
-            raise UsageError(f"--scheduler {scheduler} decides which members go on, so it "
-                             f"cannot run with --pruner {pruner}; drop one of them")
-        options: dict[str, Any] = (
-            {"interval": pbt_interval, "quantile": pbt_quantile, "resample": pbt_resample,
-             "seed": seed} if scheduler == "pbt" else
-            {"eta": eta, "min_budget": 1, "max_budget": epochs,
-             **({"slots": slots} if scheduler == "asha" else {})})
-        sched = make_scheduler(scheduler, **options)
-        if scheduler == "pbt":
-            space, fixed = PBT_SPACE, {**PBT_FIXED, "epochs": epochs}
+    sched = make_cli_scheduler(scheduler, pruner, epochs, seed, pbt_interval=pbt_interval,
+                               pbt_quantile=pbt_quantile, pbt_resample=pbt_resample, eta=eta,
+                               slots=slots)
+    if scheduler == "pbt":
+        space, fixed = PBT_SPACE, {**PBT_FIXED, "epochs": epochs}
     names, dirs = _objectives(objectives_text)
     store = get_storage(storage)
     before = stored_sampler(store, study_name)

@@ -22,6 +22,7 @@ from caviar.cli.options import (
     storage_option,
 )
 from caviar.cli.sampler_note import note_sampler_change, stored_sampler
+from caviar.cli.scheduler_options import make_cli_scheduler, scheduler_options
 from caviar.cli.show import best_text, console, esc
 
 
@@ -86,6 +87,7 @@ def load_value(spec: str, default_path: str) -> Any:
               default=None, help="Sampler for a new study [default: random].")
 @click.option("--pruner", type=click.Choice(["none", "median", "asha", "hyperband"]),
               default="none", show_default=True, help="Stop members per epoch.")
+@scheduler_options
 @click.option("--seed", type=int, default=None, help="Study seed; also the batch order.")
 @click.option("--device", default="cpu", show_default=True, help="cpu, cuda, cuda:1, auto")
 @click.option("--dtype", type=click.Choice(["float32", "float64"]), default="float32",
@@ -121,7 +123,9 @@ def tune_torch(target: str, train_spec: str, val_spec: str, n_trials: int, popul
                unbatchable: str, batch_order: str, precision: str, backend: str, workers: int,
                address: str | None, cpus_per_trial: float, gpus_per_trial: float, max_retries: int,
                stale_after: float | None, storage: str, quiet: bool,
-               objectives_text: str | None = None) -> None:
+               objectives_text: str | None = None, scheduler: str = "none",
+               pbt_interval: int = 2, pbt_quantile: float = 0.25, pbt_resample: float = 0.25,
+               eta: int = 3, slots: int | None = None) -> None:
     """Tune MEMBER(trial) -> caviar.torch.Member defined in FILE.py: every population of
     trials trains as one batched program per group of same-shaped networks."""
     from caviar.errors import UsageError
@@ -150,6 +154,14 @@ def tune_torch(target: str, train_spec: str, val_spec: str, n_trials: int, popul
     elif workers != 1:
         raise UsageError(f"--workers {workers}: needs --backend ray (or start several "
                          "tune-torch processes on one --storage)")
+    sched = make_cli_scheduler(scheduler, pruner, epochs, seed, pbt_interval=pbt_interval,
+                               pbt_quantile=pbt_quantile, pbt_resample=pbt_resample, eta=eta,
+                               slots=slots)
+    if sched is not None:
+        from caviar.adapters.torch_schedule import check_torch_scheduler
+
+        check_torch_scheduler(sched, backend=backend, pruner=None,
+                              objectives=_objectives(objectives_text, "maximize")[0])
     ref = ObjectiveRef(target)
     train = load_value(train_spec, ref.path)
     val = load_value(val_spec, ref.path)
@@ -181,7 +193,8 @@ def tune_torch(target: str, train_spec: str, val_spec: str, n_trials: int, popul
     out.print(f"study [bold]{esc(study.name)}[/] in {esc(study.storage.url)}: {n_trials} "
               f"trials of {esc(ref.func)} from {esc(os.path.basename(ref.path))}, "
               f"{population} at a time, {epochs} epochs, device {device}, {dtype}"
-              + (f", {workers} Ray task(s) at a time" if backend == "ray" else ""))
+              + (f", {workers} Ray task(s) at a time" if backend == "ray" else "")
+              + (f", scheduler {scheduler}" if sched is not None else ""))
     done = sum(1 for t in study.trials if t.counted and t.state != "running")
     view = ProgressView(study.name, direction, n_trials, done, _best(study),
                         enabled=not quiet)
@@ -204,7 +217,7 @@ def tune_torch(target: str, train_spec: str, val_spec: str, n_trials: int, popul
                     batch_order=batch_order.replace("-", "_"), precision=precision,
                     backend=backend, workers=workers, ray=ray_options,
                     on_population=on_population, on_groups=on_groups,
-                    objectives=list(names) if objectives_text else None,
+                    objectives=list(names) if objectives_text else None, scheduler=sched,
                     **liveness(stale_after))
         on_population(0, 0)
     finally:
