@@ -5,14 +5,11 @@ before any trial."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
 torch = pytest.importorskip("torch")
+
+from tests.torch.test_torch_cli import caviar as caviar_cli  # noqa: E402
 
 import caviar  # noqa: E402
 import caviar.torch as ct  # noqa: E402
@@ -20,8 +17,6 @@ from caviar.adapters import torch_schedule  # noqa: E402
 from caviar.adapters.schedule_lineage import lineage_text  # noqa: E402
 from caviar.errors import UsageError  # noqa: E402
 from caviar.schedulers import ASHA, PBT  # noqa: E402
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 class BNMLP(torch.nn.Module):
@@ -149,12 +144,6 @@ def member(trial):
                           nn.Linear(16, 10))
     return ct.Member(model, lr=trial.suggest_float("lr", 1e-3, 3e-2, log=True), batch_size=32)
 '''
-
-
-def caviar_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-    return subprocess.run([sys.executable, "-m", "caviar", *args], cwd=cwd, env=env, text=True,
-                          capture_output=True, timeout=300)
 
 
 def test_tune_torch_scheduler_pbt_runs_and_refuses_bad_options(tmp_path):
