@@ -86,6 +86,10 @@ def test_optimize_with_pbt_exploits_copies_and_stores_lineage(monkeypatch):
         assert e["epoch"] + 1 in starts  # the schedule changes at the interval
         new = dict(t.system_attrs["schedule"][starts.index(e["epoch"] + 1)][1])
         assert new == e["after"] and new != e["before"]
+    reports = study.reports()
+    for number, e in exploits:  # truncation selection: the source ranked above the copy
+        src = trials[e["from_trial"]]
+        assert reports[src.id][e["epoch"]] >= reports[trials[number].id][e["epoch"]]
     last = {n: e for n, e in exploits}
     for number, e in last.items():
         assert trials[number].parent_id == e["from_trial_id"]
@@ -95,6 +99,21 @@ def test_optimize_with_pbt_exploits_copies_and_stores_lineage(monkeypatch):
         assert len(study.reports([t.id])[t.id]) == 3
     text = lineage_text(trials)
     assert "copied #" in text and "<- #" in text
+
+
+def test_pbt_on_the_loss_copies_the_lower_loss():
+    train, val = data()
+    study = caviar.create_study(direction="minimize", seed=1)
+    ct.optimize(study, member, train=train, val=val, metric="loss", epochs=2, population=4,
+                n_trials=4, dtype=torch.float64, scheduler=PBT(interval=1, seed=1))
+    reports = study.reports()
+    by_number = {t.number: t for t in study.trials}
+    exploits = [(t, e) for t in study.trials for e in t.system_attrs.get("exploits", [])]
+    assert len(exploits) == 1
+    for t, e in exploits:
+        src = by_number[e["from_trial"]]
+        losses = sorted(reports[u.id][0] for u in study.trials)
+        assert reports[src.id][0] == losses[0] and reports[t.id][0] == losses[-1]
 
 
 def test_pbt_refuses_what_torch_cannot_copy_before_any_trial():
