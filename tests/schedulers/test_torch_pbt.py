@@ -195,17 +195,9 @@ def test_tune_torch_scheduler_pbt_runs_and_refuses_bad_options(tmp_path):
 
 
 def test_torch_pbt_example(capsys):
-    import importlib.util
-    import sys
-    from pathlib import Path
+    from tests.examples.test_examples import load
 
-    path = Path(__file__).resolve().parents[2] / "examples" / "torch_pbt_digits.py"
-    spec = importlib.util.spec_from_file_location("example_torch_pbt_digits", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    out = module.main(population=8, epochs=4)
+    out = load("torch_pbt_digits").main(population=8, epochs=4)
     pbt = out["pbt"]
     # interval 2, 4 epochs: one exploit round (after epoch 1), 2 of 8 members copy
     assert sum(len(t.system_attrs.get("exploits") or []) for t in pbt.trials) == 2
