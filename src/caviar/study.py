@@ -22,7 +22,7 @@ from caviar.analysis.advisor import warn_scales
 from caviar.curves import CurveBook
 from caviar.errors import TrialStateError, UsageError
 from caviar.pruners import make_pruner
-from caviar.samplers import Sampler
+from caviar.samplers import Claim, Sampler
 from caviar.samplers.stream import Stream
 from caviar.space import Param, Space
 from caviar.storage import Storage
@@ -241,11 +241,15 @@ class Study:
     max_retries = 3
 
     def refresh_lost(self) -> None:
-        """Queue lost trials (failed, not counted) for a retry by the next ask."""
+        """Queue lost trials (failed, not counted) for a retry by the next ask. A trial of a
+        declared space lost with no params was lost before its proposal was stored (and
+        claimed nothing: claimed points are stored with the claim): there is nothing to
+        retry, its slot is issued again to a fresh proposal."""
         failed, _ = self.storage.get_trials(self.id, states=[FAIL])
         self._retry_queue = [t for t in failed if not t.counted
                              and int(t.system_attrs.get("attempt", 1)) <= self.max_retries
-                             and t.id not in self._retried]
+                             and t.id not in self._retried
+                             and (t.params or not self.declared)]
 
     def _take_retries(self, records: Sequence[FrozenTrial]) -> list[Trial]:
         """Give lost configurations to new trials; claims make each retry happen once."""
@@ -253,9 +257,13 @@ class Study:
         while self._retry_queue and len(out) < len(records):
             old = self._retry_queue.pop(0)
             self._retried.add(old.id)
-            if self.storage.claim(self.id, f"retry:{old.id}", 1) != 0:
-                continue  # another worker took it
             rec = records[len(out)]
+            # the params go to the new trial with a won claim: a worker killed right after
+            # taking the retry leaves them behind for the next one
+            held = {rec.id: dict(old.params)}
+            if self.storage.claim(self.id, f"retry:{old.id}", 1,
+                                  lambda won: held if won == 0 else {}) != 0:  # noqa: B023
+                continue  # another worker took it
             t = Trial(self, rec, dict(old.params), self._rng(old.number))
             keep = {k: v for k, v in old.system_attrs.items()
                     if k not in ("traceback", "retry_of", "retry_of_id", "attempt")}
@@ -301,7 +309,7 @@ class Study:
             return retried + rest
         rngs = [self._rng(r.number) for r in records]
         proposal = self.sampler.propose(self.declared, self._history, records, rngs,
-                                        lambda counter, k: self.storage.claim(self.id, counter, k))
+                                        self._claim(records))
         if proposal.status == "wait":  # e.g. a coarse-to-fine round barrier
             proposal, rngs = self._await_proposal(records, rngs, proposal, on_wait)
         out = []
@@ -319,6 +327,17 @@ class Study:
             self._live[t.id] = t
             out.append(t)
         return out
+
+    def _claim(self, records: Sequence[FrozenTrial]) -> Claim:
+        """The sampler's ``claim`` for ``records``: the params it names for the claimed values
+        are stored on those trials in the claim's own write."""
+        def claim(counter: str, k: int,
+                  params: Callable[[int], Sequence[dict[str, Any]]] | None = None) -> int:
+            if params is None:
+                return self.storage.claim(self.id, counter, k)
+            return self.storage.claim(self.id, counter, k, lambda start: {
+                r.id: dict(p) for r, p in zip(records, params(start), strict=False)})
+        return claim
 
     #: how long a proposal may wait (seconds) for trials running elsewhere, e.g. a round
     wait_timeout = 600.0
@@ -351,8 +370,7 @@ class Study:
                 last_beat = time.time()
             rngs = [self._rng(r.number) for r in records]
             proposal = self.sampler.propose(
-                self.declared, self._history, records, rngs,
-                lambda counter, k: self.storage.claim(self.id, counter, k))
+                self.declared, self._history, records, rngs, self._claim(records))
         return proposal, rngs
 
     def tell(self, trial: Trial | int, value: Any = None, *, state: str | None = None,

@@ -132,7 +132,9 @@ def test_ctrl_c_just_after_a_trial_was_started_leaves_nothing_running(sqlite_url
 def test_repeated_kill_9_of_workers_still_ends_with_exactly_n_trials(backend, workers,
                                                                     sqlite_url, start):
     """A grid with no seed under kill -9: every point exactly once, lost trials kept their
-    params (stored when they started) and were retried with exactly those params."""
+    params (stored with the claim of their grid point) and were retried with exactly those
+    params; a trial killed before it claimed a point held none and is not retried (its slot
+    goes to a fresh point). Deterministic forms of each kill: test_grid_kill_seams.py."""
     import contextlib
 
     from pgsupport import POSTGRES_URL, postgres_schema
@@ -171,10 +173,16 @@ def test_repeated_kill_9_of_workers_still_ends_with_exactly_n_trials(backend, wo
         assert len(lost) >= 2, [(t.number, t.state) for t in ts]  # kills landed mid-trial
         for t in lost:
             assert not t.counted and "worker lost" in t.error
-            assert "x" in t.params  # stored when the trial started, not at a heartbeat
-            retry = [r for r in ts if r.parent_id == t.id]
-            assert len(retry) == 1 and retry[0].state == COMPLETE  # retried once, and done
-            assert retry[0].params == t.params
+            if t.params:  # stored with its grid claim, not at a heartbeat
+                assert "x" in t.params
+                # retried (again, when a retry was killed too) until done once, with exactly
+                # those params; the point is held by no other trial
+                same = [r for r in ts if r.params == t.params]
+                assert [r.state for r in same].count(COMPLETE) == 1, same
+                assert all(not r.counted for r in same if r.state != COMPLETE), same
+                assert next(r for r in same if r.state == COMPLETE).parent_id is not None
+            else:  # killed before it claimed a point: it held none, so nothing retries it
+                assert [r for r in ts if r.parent_id == t.id] == []
 
 
 def test_a_trial_lost_before_its_first_heartbeat_keeps_its_params(sqlite_url):

@@ -22,7 +22,7 @@ def counter() -> object:
     """A claim like storage's: an atomic counter per name (shared by whoever holds it)."""
     held: dict[str, int] = {}
 
-    def claim(name: str, k: int) -> int:
+    def claim(name: str, k: int, params: object = None) -> int:
         start = held.get(name, 0)
         held[name] = start + k
         return start

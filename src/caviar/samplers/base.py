@@ -22,7 +22,16 @@ from caviar.samplers.stream import Stream
 from caviar.space import Param, Space
 from caviar.trial_record import FrozenTrial
 
-Claim = Callable[[str, int], int]
+
+class Claim(Protocol):
+    """``claim(counter, k, params=None) -> start``: take ``k`` values of a named counter shared
+    by every worker. ``params(start)``, when given, returns the params of the trials the values
+    are for, in order: they are stored on those trials in the same write as the claim, so a
+    worker killed right after claiming never leaves a claimed point without its trial."""
+
+    def __call__(self, counter: str, k: int,
+                 params: Callable[[int], Sequence[dict[str, Any]]] | None = None) -> int: ...
+
 Status = Literal["ready", "wait", "done"]
 
 

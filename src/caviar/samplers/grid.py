@@ -5,8 +5,9 @@ order (for grids up to a million points), so a grid stopped early still covers t
 The order is one permutation per (seed, grid size), built once and kept by the sampler; the
 seed is the study's (a study always sets one), so every worker visits the same order and the
 claimed indices cover the grid exactly once.
-Each trial takes its index from an atomic counter in storage; a trial whose worker died is
-retried with the same params (and grid index) by the study, once.
+Each trial takes its index from an atomic counter in storage, and its point is stored on it in
+that same write; a trial whose worker died is retried with the same params (and grid index) by
+the study, once. A trial lost before it claimed a point holds none: its slot is issued again.
 """
 
 from __future__ import annotations
@@ -82,7 +83,11 @@ class GridSampler(Sampler):
     def propose(self, space: Space, history: History, trials: Sequence[FrozenTrial],
                 rngs: Sequence[Stream], claim: Claim) -> Proposal:
         size = self.capacity(space) or 0
-        start = claim("grid", len(trials)) if trials else 0
+        k = len(trials)
+        # the points go to storage with the claim itself: a worker killed before its trial's
+        # params were stored never takes a grid point with it
+        start = claim("grid", k, lambda s: [self.point(space, i)
+                                            for i in range(s, min(s + k, size))]) if k else 0
         indices = [i for i in range(start, start + len(trials)) if i < size]
         status: Literal["ready", "done"] = "ready" if len(indices) == len(trials) else "done"
         return Proposal([self.point(space, i) for i in indices],

@@ -36,8 +36,10 @@ Contract, method by method:
 * ``get_trial(trial_id)``: one trial by id, or None.
 * ``lost_count(study_id)``: trials finished uncounted so far (the cue to retry them).
 * ``get_reports(study_id, trial_ids=)``: intermediate values, ordered by trial then step.
-* ``claim(study_id, counter, n)``: atomically add ``n`` to a named counter and return the value
-  before; parallel workers never get the same indices.
+* ``claim(study_id, counter, n, params=)``: atomically add ``n`` to a named counter and return
+  the value before; parallel workers never get the same indices. ``params(start)``, when
+  given, returns ``{trial_id: params}`` stored on those RUNNING trials in the same transaction
+  (a claimed grid point or retry is never lost with a worker killed right after claiming).
 * ``add_event`` / ``get_events``: control events of a trial (nudges, pauses, rewinds).
 * ``schema_version`` and ``close()``.
 """
@@ -45,7 +47,7 @@ Contract, method by method:
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -153,7 +155,8 @@ class Storage(ABC):
                     ) -> list[tuple[int, int, float]]: ...
 
     @abstractmethod
-    def claim(self, study_id: int, counter: str, n: int = 1) -> int: ...
+    def claim(self, study_id: int, counter: str, n: int = 1,
+              params: Callable[[int], Mapping[int, dict[str, Any]]] | None = None) -> int: ...
 
     @abstractmethod
     def add_event(self, trial_id: int, kind: str, payload: dict[str, Any]) -> int: ...

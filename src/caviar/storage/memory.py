@@ -6,7 +6,7 @@ import bisect
 import copy
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -249,11 +249,14 @@ class MemoryStorage(Storage):
             ids = sorted(d.reports) if trial_ids is None else sorted(trial_ids)
             return [(tid, s, v) for tid in ids for s, v in sorted(d.reports.get(tid, {}).items())]
 
-    def claim(self, study_id: int, counter: str, n: int = 1) -> int:
+    def claim(self, study_id: int, counter: str, n: int = 1,
+              params: Callable[[int], Mapping[int, dict[str, Any]]] | None = None) -> int:
         with self._lock:
             d = self._study(study_id)
             start = d.counters.get(counter, 0)
             d.counters[counter] = start + n
+            if params is not None:
+                self.heartbeat(list(held := params(start)), dict(held))
             return start
 
     def add_event(self, trial_id: int, kind: str, payload: dict[str, Any]) -> int:

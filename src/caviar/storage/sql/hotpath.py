@@ -13,7 +13,7 @@ import json
 import os
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -237,7 +237,8 @@ class HotPaths:
                 for t in stale])
         return [t for t, ok in zip(stale, applied, strict=True) if ok]
 
-    def claim(self, study_id: int, counter: str, n: int) -> int:
+    def claim(self, study_id: int, counter: str, n: int,
+              params: Callable[[int], Mapping[int, dict[str, Any]]] | None = None) -> int:
         args = {"sid": study_id, "name": counter, "n": n}
         q = self.q
         with self._tx() as cur:
@@ -247,9 +248,16 @@ class HotPaths:
             row = cur.fetchone()
             if row is None:
                 cur.execute(q(S.COUNTER_INSERT), args)
-                return 0
-            cur.execute(q(S.COUNTER_ADD), args)
-            return int(row[0])
+                start = 0
+            else:
+                cur.execute(q(S.COUNTER_ADD), args)
+                start = int(row[0])
+            held = params(start) if params is not None else None
+            if held:  # the claimed points reach their trials in this write
+                now = time.time()
+                cur.executemany(q(S.HEARTBEAT), [
+                    {"tid": tid, "now": now, "params": _dumps(p)} for tid, p in held.items()])
+            return start
 
     # ---------------------------------------------------------------- reads
     def get_trials(self, study_id: int, since: int, states: Sequence[str] | None

@@ -12,7 +12,7 @@ It composes the parts in this package, one concern each:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy.engine import Engine
@@ -155,8 +155,9 @@ class SQLStorage(Storage):
         return self._core.get_reports(study_id, trial_ids)
 
     @retrying
-    def claim(self, study_id: int, counter: str, n: int = 1) -> int:
-        return self._hot.claim(study_id, counter, n)
+    def claim(self, study_id: int, counter: str, n: int = 1,
+              params: Callable[[int], Mapping[int, dict[str, Any]]] | None = None) -> int:
+        return self._hot.claim(study_id, counter, n, params)
 
     # ---------------------------------------------------------------- events
     @retrying
