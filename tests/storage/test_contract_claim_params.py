@@ -1,0 +1,31 @@
+"""claim(..., params=): the claimed values' params reach their trials in the claim's write."""
+
+from __future__ import annotations
+
+import pytest
+
+from caviar.trial_record import FAIL, TrialUpdate
+
+
+@pytest.fixture
+def sid(storage):
+    return storage.create_study("s", direction="minimize", sampler={}, space={}).id
+
+
+def test_claim_stores_the_params_it_names_on_running_trials(storage, sid):
+    t, u, done = storage.create_trials(sid, 3)
+    storage.finish_trials([TrialUpdate(done.id, FAIL, error="gone", counted=False)])
+    seen: list[int] = []
+
+    def params(start):
+        seen.append(start)
+        return {t.id: {"x": start}, u.id: {"x": start + 1}, done.id: {"x": -1}}
+
+    assert storage.claim(sid, "grid", 2) == 0
+    assert storage.claim(sid, "grid", 2, params) == 2
+    assert seen == [2]  # told the value before, the one the claim returned
+    got = {r.id: r.params for r in storage.get_trials(sid)[0]}
+    assert got[t.id] == {"x": 2} and got[u.id] == {"x": 3}
+    assert got[done.id] == {}  # a trial no longer running is left as it was
+    assert storage.claim(sid, "grid", 1, lambda start: {}) == 4  # nothing named: the count only
+    assert storage.claim(sid, "grid", 1) == 5
