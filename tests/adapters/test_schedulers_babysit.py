@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 import caviar
-from caviar.adapters import tune_population
+from caviar.adapters import schedule_watch, tune_population
 from caviar.adapters.population import PBT_SPACE
 from caviar.panda import control
 from caviar.schedulers import PBT
@@ -24,7 +24,7 @@ torch = pytest.importorskip("torch")
 nn = pytest.importorskip("caviar.nn")
 
 ROOT = Path(__file__).resolve().parents[2]
-FIXED = {"epochs": 150, "hidden": 8, "depth": 1, "batch_size": 150}
+FIXED = {"epochs": 300, "hidden": 8, "depth": 1, "batch_size": 150}
 
 
 def small() -> object:
@@ -60,7 +60,10 @@ def wait_members(store, study_rec, n: int) -> list:
 
 
 @pytest.mark.parametrize("scheduler", [None, PBT(interval=1000, seed=0)], ids=["plain", "pbt"])
-def test_nudge_pause_stop_members_of_a_running_population(tmp_path, scheduler):
+def test_nudge_pause_stop_members_of_a_running_population(tmp_path, scheduler, monkeypatch):
+    # read the events at every epoch boundary: with the 0.5 s default a quiet machine can
+    # train all the epochs between two reads, and nothing would be applied
+    monkeypatch.setattr(schedule_watch, "POLL_SECONDS", 0.0)
     url = f"sqlite:///{tmp_path}/bs.db"
     caviar.create_study("bs", storage=url, direction="maximize", space=PBT_SPACE, seed=0)
     th, errors = run_in_thread(url, scheduler)
