@@ -205,7 +205,7 @@ def report(n: int, steps: int, r: dict[str, Any], repeats: int, peer_repeats: in
                     f"{o[k] / c[k]:6.1f}x"
         lines.append(line)
     if o is None:
-        lines.append("  optuna-dashboard: not measured (not installed: pip install "
+        lines.append("  optuna-dashboard: not measured (--no-peer, or not installed: pip install "
                      "optuna-dashboard, in caviar's dev extra)")
     elif "error" in o:
         lines.append(f"  optuna-dashboard: did not paint: {o['error']}")
@@ -220,6 +220,8 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=None)
     ap.add_argument("--repeats", type=int, default=None)
     ap.add_argument("--peer-repeats", type=int, default=None)
+    ap.add_argument("--no-peer", action="store_true",
+                    help="caviar only (no ratio is printed then)")
     ap.add_argument("--timeout", type=float, default=300.0,
                     help="seconds one page may take to paint")
     a = ap.parse_args()
@@ -235,6 +237,7 @@ def main() -> None:
         have_peer = True
     except ImportError:
         have_peer = False
+    have_peer = have_peer and not a.no_peer
     load = os.getloadavg()
     lines = [f"load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} on {os.cpu_count()} cpus"]
     print(lines[0], flush=True)
