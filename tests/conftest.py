@@ -102,3 +102,20 @@ def start() -> object:
 @pytest.fixture
 def xfail_backend(request: pytest.FixtureRequest) -> object:
     return lambda backends, reason: xfail_on(request, backends, reason)
+
+
+@pytest.fixture(scope="module")
+def ray_cluster(request: pytest.FixtureRequest) -> Iterator[object]:
+    """A real local Ray (ray.init on this machine's cores) for one test module; the module's
+    functions are shipped to the workers by value (test modules are not importable there)."""
+    try:
+        import ray
+        from ray import cloudpickle
+    except ImportError:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("ray is not installed (CI=true: the Ray tests must run)")
+        pytest.skip("ray is not installed")
+    cloudpickle.register_pickle_by_value(request.module)
+    ray.init(num_cpus=2, include_dashboard=False, configure_logging=False)
+    yield ray
+    ray.shutdown()

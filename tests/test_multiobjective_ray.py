@@ -3,29 +3,11 @@ local Ray): values and constraint values are stored by the Ray tasks."""
 
 from __future__ import annotations
 
-import os
-import sys
-
 import pytest
 
 import caviar
 
 pytestmark = [pytest.mark.ray, pytest.mark.slow]
-
-
-@pytest.fixture(scope="module")
-def ray_cluster():
-    try:
-        import ray
-        from ray import cloudpickle
-    except ImportError:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("ray is not installed (CI=true: the Ray tests must run)")
-        pytest.skip("ray is not installed")
-    cloudpickle.register_pickle_by_value(sys.modules[__name__])
-    ray.init(num_cpus=2, include_dashboard=False, configure_logging=False)
-    yield ray
-    ray.shutdown()
 
 
 def two(trial):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import pytest
@@ -12,22 +11,6 @@ import caviar
 from caviar.executors.ray_backend import RayOptions
 
 pytestmark = [pytest.mark.ray, pytest.mark.slow]
-
-
-@pytest.fixture(scope="module")
-def ray_cluster():
-    try:
-        import ray
-        from ray import cloudpickle
-    except ImportError:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("ray is not installed (CI=true: the Ray tests must run)")
-        pytest.skip("ray is not installed")
-    # this test module is not importable in Ray workers: ship its functions by value
-    cloudpickle.register_pickle_by_value(sys.modules[__name__])
-    ray.init(num_cpus=2, include_dashboard=False, configure_logging=False)
-    yield ray
-    ray.shutdown()
 
 
 def quadratic(trial):
