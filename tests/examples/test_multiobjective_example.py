@@ -3,23 +3,17 @@ parameters buy more accuracy."""
 
 from __future__ import annotations
 
-import importlib.util
 import itertools
-import sys
-from pathlib import Path
 
 import pytest
 
+from examplesupport import load_example
+
 pytest.importorskip("torch")
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "multiobjective.py"
 
 
 def test_accuracy_against_size_front(capsys: pytest.CaptureFixture[str]) -> None:
-    spec = importlib.util.spec_from_file_location("example_multiobjective", EXAMPLE)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
+    module = load_example("multiobjective")
     study = module.main(n_trials=12, epochs=3)
     front = sorted(study.best_trials, key=lambda t: (t.values[1], -t.values[0]))
     assert len(front) >= 2

@@ -3,24 +3,18 @@ hypervolume, and no front trial breaks the weight budget."""
 
 from __future__ import annotations
 
-import importlib.util
 import itertools
-import sys
-from pathlib import Path
 
 import pytest
 
+from examplesupport import load_example
+
 pytest.importorskip("sklearn")
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "nsga2_constraints.py"
 
 
 @pytest.mark.slow
 def test_constrained_fronts_grow_and_stay_feasible() -> None:
-    spec = importlib.util.spec_from_file_location("example_nsga2_constraints", EXAMPLE)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
+    module = load_example("nsga2_constraints")
     studies = module.main(n_trials=20, max_iter=10)
     for name, study in studies.items():
         assert len(study.trials) == 20

@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "plots.py"
+from examplesupport import load_example
 
 
 def test_the_plots_example_writes_every_kind(tmp_path: Path) -> None:
-    spec = importlib.util.spec_from_file_location("example_plots", EXAMPLE)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
+    module = load_example("plots")
     written = module.main(str(tmp_path), "html")
     names = {p.name for p in written}
     for kind in ("history", "params", "parallel", "curves", "importance", "contour", "rank",
