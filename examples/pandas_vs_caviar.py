@@ -18,7 +18,8 @@ def panda_run(budget: int) -> float:
     from caviar import panda
     from caviar.adapters.babysit import MLPTarget
 
-    study = caviar.create_study(direction="maximize")
+    # seeded like the caviar side: one unseeded network varies from 0.79 to 0.98 here
+    study = caviar.create_study(direction="maximize", seed=0)
     schedule = {e: {"lr": 3e-3 * 0.5 ** (e // 8)} for e in range(8, budget, 8)}
     rec = panda.babysit(study, MLPTarget("digits", epochs=budget, dtype="float32"),
                         params={"lr": 3e-3}, quiet=True, schedule=schedule)
