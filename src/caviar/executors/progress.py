@@ -1,4 +1,7 @@
-"""A rich progress bar with the best value so far, for long runs (off with --quiet)."""
+"""A rich progress bar with the best value so far, for long runs (off with --quiet).
+
+Why a run idles is said on a line of its own under the bar, cut short with an ellipsis on a
+narrow terminal, so the count, the best value, the elapsed time and the eta stay on theirs."""
 
 from __future__ import annotations
 
@@ -27,7 +30,17 @@ class ProgressView:
                 TimeRemainingColumn,
             )
 
-            self._progress = Progress(
+            class _WithNote(Progress):
+                note = ""
+
+                def get_renderables(self) -> Any:
+                    yield from super().get_renderables()
+                    if self.note:
+                        from rich.text import Text
+
+                        yield Text(self.note, no_wrap=True, overflow="ellipsis", style="dim")
+
+            self._progress = _WithNote(
                 TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                 TextColumn("best {task.fields[best]}"), TimeElapsedColumn(),
                 TextColumn("eta"), TimeRemainingColumn(), transient=False, console=console)
@@ -58,10 +71,8 @@ class ProgressView:
     def waiting(self, why: str) -> None:
         """Say why the run idles (trials running elsewhere); an empty ``why`` clears it."""
         if self._progress is not None:
-            from rich.markup import escape
-
-            self._progress.update(self._task, description=(
-                f"{self._name} ({escape(why)})" if why else self._name))
+            self._progress.note = why  # drawn as plain text, never as markup
+            self._progress.refresh()
 
     def close(self) -> None:
         if self._progress is not None:
