@@ -261,15 +261,19 @@ class Study:
             # the params go to the new trial with a won claim: a worker killed right after
             # taking the retry leaves them behind for the next one
             held = {rec.id: dict(old.params)}
+            attrs = dict(rec.system_attrs)
+            attrs.update({k: v for k, v in old.system_attrs.items()
+                          if k not in ("traceback", "retry_of", "retry_of_id", "attempt")})
+            attrs.update({"retry_of": old.number, "retry_of_id": old.id,
+                          "attempt": int(old.system_attrs.get("attempt", 1)) + 1})
+            # the lineage and the attempt are stored with the claim too: a retry killed in
+            # turn is retried as attempt + 1 (so --max-retries holds), not as a first attempt
             if self.storage.claim(self.id, f"retry:{old.id}", 1,
-                                  lambda won: held if won == 0 else {}) != 0:  # noqa: B023
+                                  lambda won: held if won == 0 else {},  # noqa: B023
+                                  system_attrs={rec.id: attrs}) != 0:
                 continue  # another worker took it
             t = Trial(self, rec, dict(old.params), self._rng(old.number))
-            keep = {k: v for k, v in old.system_attrs.items()
-                    if k not in ("traceback", "retry_of", "retry_of_id", "attempt")}
-            t.system_attrs.update(keep)
-            t.system_attrs.update({"retry_of": old.number, "retry_of_id": old.id,
-                                   "attempt": int(old.system_attrs.get("attempt", 1)) + 1})
+            t.system_attrs.update(attrs)
             for name, p in self.declared.items():
                 t.suggest(name, p)
             self._live[t.id] = t

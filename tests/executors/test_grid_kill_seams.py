@@ -105,3 +105,28 @@ def test_killed_right_after_taking_a_retry(sqlite_url):
     each_point_once(ts)
     done = [t for t in ts if t.params == first.params and t.state == COMPLETE]
     assert len(done) == 1 and done[0].parent_id == retry.id
+
+
+def test_a_retry_killed_in_turn_keeps_its_lineage_and_max_retries_holds(sqlite_url):
+    """The retry's claim also stores retry_of and attempt: a config whose worker dies at every
+    attempt is retried max_retries times, each attempt numbered, and then no more."""
+    study = grid_study(sqlite_url)
+    first = study.ask()
+    store = get_storage(sqlite_url)
+    store.finish_trials([TrialUpdate(first.id, FAIL, error="worker lost", counted=False)])
+    real = study.storage.heartbeat
+    taken = []
+    for _ in range(study.max_retries + 1):
+        die_in(study, "heartbeat")  # killed right after taking the retry
+        with pytest.raises(Killed):
+            study.ask()
+        study.storage.heartbeat = real
+        newest = max(store.get_trials(study.id)[0], key=lambda t: t.number)
+        taken.append(newest)
+        reap_all(sqlite_url)
+    retries = [t for t in taken if t.params == first.params]
+    assert [t.system_attrs.get("attempt") for t in retries] == [2, 3, 4]
+    assert [t.system_attrs.get("retry_of") for t in retries] == [
+        first.number, retries[0].number, retries[1].number]
+    assert len(retries) == study.max_retries  # the attempt after the last is a fresh point
+    assert taken[-1].params != first.params and "attempt" not in taken[-1].system_attrs

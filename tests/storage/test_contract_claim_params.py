@@ -29,3 +29,15 @@ def test_claim_stores_the_params_it_names_on_running_trials(storage, sid):
     assert got[done.id] == {}  # a trial no longer running is left as it was
     assert storage.claim(sid, "grid", 1, lambda start: {}) == 4  # nothing named: the count only
     assert storage.claim(sid, "grid", 1) == 5
+
+
+def test_claim_stores_system_attrs_for_the_trials_its_params_name(storage, sid):
+    t, u = storage.create_trials(sid, 2)
+    attrs = {t.id: {"retry_of": 7, "attempt": 2}, u.id: {"attempt": 9}}
+    storage.claim(sid, "retry:1", 1, lambda start: {t.id: {"x": 1}}, system_attrs=attrs)
+    got = {r.id: r for r in storage.get_trials(sid)[0]}
+    assert got[t.id].system_attrs == {"retry_of": 7, "attempt": 2}
+    assert got[t.id].params == {"x": 1}
+    assert got[u.id].system_attrs == {}  # not named by params: not the claim's trial
+    storage.claim(sid, "retry:2", 1, lambda start: {}, system_attrs={u.id: {"attempt": 3}})
+    assert storage.get_trial(u.id).system_attrs == {}  # a claim lost: nothing written

@@ -36,10 +36,13 @@ Contract, method by method:
 * ``get_trial(trial_id)``: one trial by id, or None.
 * ``lost_count(study_id)``: trials finished uncounted so far (the cue to retry them).
 * ``get_reports(study_id, trial_ids=)``: intermediate values, ordered by trial then step.
-* ``claim(study_id, counter, n, params=)``: atomically add ``n`` to a named counter and return
-  the value before; parallel workers never get the same indices. ``params(start)``, when
-  given, returns ``{trial_id: params}`` stored on those RUNNING trials in the same transaction
-  (a claimed grid point or retry is never lost with a worker killed right after claiming).
+* ``claim(study_id, counter, n, params=, system_attrs=)``: atomically add ``n`` to a named
+  counter and return the value before; parallel workers never get the same indices.
+  ``params(start)``, when given, returns ``{trial_id: params}`` stored on those RUNNING trials
+  in the same transaction (a claimed grid point or retry is never lost with a worker killed
+  right after claiming); ``system_attrs`` (``{trial_id: attrs}``) replace those trials' stored
+  ones in that write, for the trials ``params`` named (a retry's ``retry_of`` and ``attempt``
+  survive the retry's own worker being killed).
 * ``add_event`` / ``get_events``: control events of a trial (nudges, pauses, rewinds).
 * ``schema_version`` and ``close()``.
 """
@@ -156,7 +159,8 @@ class Storage(ABC):
 
     @abstractmethod
     def claim(self, study_id: int, counter: str, n: int = 1,
-              params: Callable[[int], Mapping[int, dict[str, Any]]] | None = None) -> int: ...
+              params: Callable[[int], Mapping[int, dict[str, Any]]] | None = None,
+              system_attrs: Mapping[int, dict[str, Any]] | None = None) -> int: ...
 
     @abstractmethod
     def add_event(self, trial_id: int, kind: str, payload: dict[str, Any]) -> int: ...

@@ -250,13 +250,20 @@ class MemoryStorage(Storage):
             return [(tid, s, v) for tid in ids for s, v in sorted(d.reports.get(tid, {}).items())]
 
     def claim(self, study_id: int, counter: str, n: int = 1,
-              params: Callable[[int], Mapping[int, dict[str, Any]]] | None = None) -> int:
+              params: Callable[[int], Mapping[int, dict[str, Any]]] | None = None,
+              system_attrs: Mapping[int, dict[str, Any]] | None = None) -> int:
         with self._lock:
             d = self._study(study_id)
             start = d.counters.get(counter, 0)
             d.counters[counter] = start + n
             if params is not None:
                 self.heartbeat(list(held := params(start)), dict(held))
+                for tid in held:
+                    if system_attrs and tid in system_attrs:
+                        dd, i = self._locate(tid)
+                        if dd.trials[i].state == RUNNING:
+                            dd.trials[i] = replace(dd.trials[i], system_attrs=copy.deepcopy(
+                                dict(system_attrs[tid])))
             return start
 
     def add_event(self, trial_id: int, kind: str, payload: dict[str, Any]) -> int:

@@ -238,7 +238,8 @@ class HotPaths:
         return [t for t, ok in zip(stale, applied, strict=True) if ok]
 
     def claim(self, study_id: int, counter: str, n: int,
-              params: Callable[[int], Mapping[int, dict[str, Any]]] | None = None) -> int:
+              params: Callable[[int], Mapping[int, dict[str, Any]]] | None = None,
+              system_attrs: Mapping[int, dict[str, Any]] | None = None) -> int:
         args = {"sid": study_id, "name": counter, "n": n}
         q = self.q
         with self._tx() as cur:
@@ -257,6 +258,10 @@ class HotPaths:
                 now = time.time()
                 cur.executemany(q(S.HEARTBEAT), [
                     {"tid": tid, "now": now, "params": _dumps(p)} for tid, p in held.items()])
+                attrs = [{"tid": tid, "attrs": _dumps(system_attrs[tid])}
+                         for tid in held if system_attrs and tid in system_attrs]
+                if attrs:
+                    cur.executemany(q(S.SYSTEM_ATTRS), attrs)
             return start
 
     # ---------------------------------------------------------------- reads

@@ -62,6 +62,8 @@ INSERT_REPORT = (
 HEARTBEAT = (
     "UPDATE caviar_trials SET heartbeat_at = :now, params = COALESCE(:params, params) "
     "WHERE id = :tid AND state = 'running'")
+SYSTEM_ATTRS = (
+    "UPDATE caviar_trials SET system_attrs = :attrs WHERE id = :tid AND state = 'running'")
 STALE = (
     "SELECT id FROM caviar_trials WHERE study_id = :sid AND state = 'running' "
     "AND heartbeat_at < :limit")

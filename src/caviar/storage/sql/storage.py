@@ -156,8 +156,9 @@ class SQLStorage(Storage):
 
     @retrying
     def claim(self, study_id: int, counter: str, n: int = 1,
-              params: Callable[[int], Mapping[int, dict[str, Any]]] | None = None) -> int:
-        return self._hot.claim(study_id, counter, n, params)
+              params: Callable[[int], Mapping[int, dict[str, Any]]] | None = None,
+              system_attrs: Mapping[int, dict[str, Any]] | None = None) -> int:
+        return self._hot.claim(study_id, counter, n, params, system_attrs)
 
     # ---------------------------------------------------------------- events
     @retrying
