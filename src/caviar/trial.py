@@ -58,6 +58,11 @@ class Trial:
     def __repr__(self) -> str:
         return f"Trial(number={self.number}, params={self.params})"
 
+    def proposal(self) -> dict[str, Any]:
+        """The params this trial is to run with, for the process that runs it (a Ray task):
+        those suggested here and those proposed but not asked yet (a retry's, say)."""
+        return {**self._proposed, **self.params}
+
     # ------------------------------------------------------------------ suggest
     def suggest(self, name: str, param: Param) -> Any:
         """The value of ``name`` for this trial, defined by ``param`` (Float, Int or Choice)."""

@@ -19,8 +19,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from caviar.errors import UsageError
-from caviar.executors.worker import WorkerSession
-from caviar.trial_record import FAIL, RUNNING, TrialUpdate
+from caviar.executors.worker import WorkerSession, release_trials
+from caviar.trial_record import RUNNING
 
 if TYPE_CHECKING:
     from caviar.adapters.torch_population import PopulationSettings
@@ -67,11 +67,7 @@ def run_populations_ray(study: Study, member_fn: Any, data: Any, settings: Popul
                         *, population: int, n_trials: int, workers: int, options: Any,
                         heartbeat: float, stale_after: float,
                         on_population: Callable[[int, int], None] | None = None) -> None:
-    try:
-        import ray
-    except ImportError:
-        raise UsageError("backend='ray' needs Ray: pip install 'caviar[ray]'") from None
-    from caviar.executors.ray_backend import RayOptions
+    from caviar.executors.ray_backend import RayOptions, ray_task
 
     opts = options if options is not None else RayOptions()
     if not isinstance(opts, RayOptions):
@@ -81,15 +77,7 @@ def run_populations_ray(study: Study, member_fn: Any, data: Any, settings: Popul
         raise UsageError(f"ray: needs cpus_per_trial > 0, gpus_per_trial >= 0 and "
                          f"max_retries >= 0, got {opts.cpus_per_trial}, "
                          f"{opts.gpus_per_trial}, {opts.max_retries}")
-    if not study.storage.shared_between_processes:
-        raise UsageError(f"backend='ray': needs a storage every Ray worker can reach, got "
-                         f"{study.storage.url!r}; use PostgreSQL (or SQLite on one machine)")
-    if not ray.is_initialized():
-        ray.init(address=opts.address, include_dashboard=False, log_to_driver=True,
-                 configure_logging=False)
-    remote: Any = ray.remote(num_cpus=opts.cpus_per_trial, num_gpus=opts.gpus_per_trial,
-                             max_retries=opts.max_retries, retry_exceptions=False)
-    task = remote(_population_task)
+    ray, task = ray_task(study, _population_task, opts)
     fixed = (study.storage.url, study.name, study.sampler.to_json(), study.pruner,
              ray.put(member_fn), ray.put(data), settings, (heartbeat, stale_after),
              max(1, int(opts.cpus_per_trial)))
@@ -118,7 +106,7 @@ def _drive(session: WorkerSession, task: Any, fixed: tuple[Any, ...], population
                 for t in trials:     # the task runs and tells them; this process keeps
                     study.hand_off(t)  # heartbeating them until the task ends
                 ref = task.remote(url, name, sampler, pruner, [t.id for t in trials],
-                                  {t.id: (dict(t.params), _retry_attrs(t)) for t in trials},
+                                  {t.id: (t.proposal(), _retry_attrs(t)) for t in trials},
                                   member_ref,
                                   data_ref, settings, liveness, threads)
                 in_flight[ref] = trials
@@ -156,12 +144,7 @@ def _drive(session: WorkerSession, task: Any, fixed: tuple[Any, ...], population
 
 def _fail(study: Study, trials: list[Any], why: str) -> None:
     """The trials of a population that did not finish: failed, uncounted (retried)."""
-    ids = [t.id for t in trials]
-    running = [r for r in (study.storage.get_trial(i) for i in ids)
-               if r is not None and r.state == RUNNING]
-    if running:
-        study.storage.finish_trials([TrialUpdate(r.id, FAIL, error=why, counted=False)
-                                     for r in running])
+    release_trials(study.storage, [study.storage.get_trial(t.id) for t in trials], why)
 
 
 def _first_line(e: BaseException) -> str:

@@ -9,11 +9,14 @@ a new trial with ``retry_of_id`` after a reap) finds the last of these, of itsel
 trial it retries, and continues at the next epoch: the batch order and every lr schedule are
 functions of the epoch, so nothing else is needed. A resumed trial gets its restored curve
 (a new trial has it written again) and its state saved as its own checkpoint at once, so a
-retry of the retry finds it too.
+retry of the retry finds it too. A new trial resumes from the trial it retries only when it
+runs with the params stored for that trial (one lost before its params were stored is retried
+with fresh ones, and its weights are not theirs): otherwise it trains from epoch 0.
 """
 
 from __future__ import annotations
 
+import json
 import os
 from typing import Any
 
@@ -36,7 +39,7 @@ def find(study: Any, trial: Any) -> tuple[dict[str, Any], bool] | None:
     from caviar import artifacts
 
     for tid, own in ((trial.id, True), (trial.system_attrs.get("retry_of_id"), False)):
-        if tid is None:
+        if tid is None or not (own or _same_params(study, int(tid), trial.params)):
             continue
         marks = [e for e in study.storage.get_events(int(tid)) if e.kind == CHECKPOINT]
         marks.sort(key=lambda e: int(e.payload.get("step", 0)))
@@ -45,6 +48,14 @@ def find(study: Any, trial: Any) -> tuple[dict[str, Any], bool] | None:
             if isinstance(state, dict) and "optimizer" in state and "epochs" in state:
                 return state, own
     return None
+
+
+def _same_params(study: Any, trial_id: int, params: dict[str, Any]) -> bool:
+    """Were ``params`` stored for the trial ``trial_id``? A trial lost before its params
+    were stored is retried with other ones, and its weights are not the retry's."""
+    old = study.storage.get_trial(trial_id)
+    return old is not None and json.dumps(old.params, sort_keys=True, default=str) == \
+        json.dumps(params, sort_keys=True, default=str)
 
 
 def adopt(trial: Any, state: dict[str, Any], own: bool) -> None:

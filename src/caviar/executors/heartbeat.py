@@ -38,7 +38,10 @@ class Heartbeat:
             if not live:
                 continue
             try:
-                self.storage.heartbeat(list(live), {i: dict(t.params) for i, t in live.items()})
+                # a trial with no params suggested here keeps the ones stored: a Ray
+                # driver beats the trials its task suggests in, and must not blank them
+                self.storage.heartbeat(list(live), {i: dict(t.params) for i, t in live.items()
+                                                    if t.params})
             except Exception:
                 continue
 

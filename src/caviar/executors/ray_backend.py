@@ -63,8 +63,10 @@ def _run_trial(url: str, name: str, sampler: dict[str, Any], trial_id: int,
     return frozen.state if frozen is not None else "lost"
 
 
-def run_ray(study: Study, objective: Any, settings: LoopSettings, workers: int,
-            view: ProgressView, options: RayOptions) -> None:
+def ray_task(study: Study, fn: Any, options: RayOptions) -> tuple[Any, Any]:
+    """``(ray, fn as a Ray task)`` on ``options``' resources, retried ``max_retries`` times
+    when its worker dies (never when it raises). Refuses a storage the Ray workers cannot
+    reach; starts (or joins, ``address``) Ray when it is not running yet."""
     try:
         import ray
     except ImportError:
@@ -76,7 +78,13 @@ def run_ray(study: Study, objective: Any, settings: LoopSettings, workers: int,
         ray.init(address=options.address, include_dashboard=False, log_to_driver=True,
                  configure_logging=False)
     task = ray.remote(num_cpus=options.cpus_per_trial, num_gpus=options.gpus_per_trial,
-                      max_retries=options.max_retries, retry_exceptions=False)(_run_trial)
+                      max_retries=options.max_retries, retry_exceptions=False)(fn)
+    return ray, task
+
+
+def run_ray(study: Study, objective: Any, settings: LoopSettings, workers: int,
+            view: ProgressView, options: RayOptions) -> None:
+    ray, task = ray_task(study, _run_trial, options)
     objective_ref = ray.put(objective)
     sampler = study.sampler.to_json()
     in_flight: dict[Any, int] = {}
@@ -102,7 +110,7 @@ def _drive(session: WorkerSession, task: Any, objective_ref: Any, sampler: dict[
                 session.drop(t)     # the task heartbeats and tells it, not this process
                 study.hand_off(t)
                 ref = task.remote(study.storage.url, study.name, sampler, t.id,
-                                  dict(t.params), objective_ref, settings, study.constraints)
+                                  t.proposal(), objective_ref, settings, study.constraints)
                 in_flight[ref] = t.id
         if not in_flight:
             break

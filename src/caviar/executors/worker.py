@@ -266,11 +266,18 @@ class WorkerSession:
             mine = [t for t in running if t.worker == study.worker]
             for t in study.running_here():
                 study.hand_off(t)
-            if mine:
-                study.storage.finish_trials([TrialUpdate(t.id, FAIL, error=why,
-                                                         counted=False) for t in mine])
+            release_trials(study.storage, mine, why)
         except Exception:  # the storage is gone: a resume reaps them (at once on this host)
             pass
+
+
+def release_trials(storage: Any, records: Sequence[FrozenTrial | None], why: str) -> None:
+    """Fail, uncounted, those of ``records`` still running (``why`` is their error): a
+    resume, or the study's retry of lost trials, issues their slots again."""
+    running = [r for r in records if r is not None and r.state == RUNNING]
+    if running:
+        storage.finish_trials([TrialUpdate(r.id, FAIL, error=why, counted=False)
+                               for r in running])
 
 
 def _dead_here(worker: str | None, host: str) -> bool:
