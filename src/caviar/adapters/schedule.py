@@ -15,7 +15,7 @@ Each member is one trial. The scheduler's actions are applied by the engine
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from caviar.errors import UsageError
@@ -47,12 +47,10 @@ def check_scheduler(scheduler: Any, space: Space, fixed: Mapping[str, Any]) -> N
                          f"{type(scheduler).__name__}; e.g. scheduler=PBT(interval=2)")
     epochs = int(fixed.get("epochs", 20))
     if isinstance(scheduler, PBT):
-        shaped = [n for n in space if n not in INPLACE_KEYS]
-        if shaped:
-            raise UsageError(
-                f"PBT: params {shaped} shape the network or its program, so a member cannot "
-                f"copy another's state across them; fix them (fixed={{...}}) and explore only "
-                f"{', '.join(k for k in INPLACE_KEYS if k != 'epochs')}")
+        refuse_unexplorable(space, INPLACE_KEYS, [k for k in INPLACE_KEYS if k != "epochs"],
+                            "shape the network or its program, so a member cannot copy "
+                            "another's state across them",
+                            "fix them (fixed={...}) and explore only")
         scheduler.check_space(Space({n: space[n] for n in space}))
         return
     if scheduler.max_budget != epochs:
@@ -62,6 +60,17 @@ def check_scheduler(scheduler: Any, space: Space, fixed: Mapping[str, Any]) -> N
         raise UsageError("ASHA: a paused member's epochs fall behind the population's, so an "
                          f"lr_decay schedule would drift, got lr_decay={fixed['lr_decay']!r}; "
                          "use lr_decay='none' with ASHA")
+
+
+def refuse_unexplorable(space: Space, explorable: Sequence[str], named: Sequence[str],
+                        what: str, fix: str) -> None:
+    """PBT copies one member's state into another and then moves its params: refuse the
+    params of ``space`` outside ``explorable`` (what the engine can change in place), with
+    ``what`` they are to this engine and ``fix``, which the ones to explore (``named``)
+    end."""
+    other = [n for n in space if n not in explorable]
+    if other:
+        raise UsageError(f"PBT: params {other} {what}; {fix} {', '.join(named)}")
 
 
 def _engine_params(params: Mapping[str, Any]) -> dict[str, Any]:

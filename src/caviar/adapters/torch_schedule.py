@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from caviar.adapters.schedule import refuse_unexplorable
 from caviar.errors import UsageError
 from caviar.space import Space
 
@@ -61,12 +62,10 @@ def _value(member: Any, name: str) -> Any:
 
 def check_members(trials: list[Any], members: list[Any], space: Space) -> None:
     """Every explored param is one of TORCH_HYPERS, passed through to the Member as is."""
-    other = [n for n in space if n not in TORCH_HYPERS]
-    if other:
-        raise UsageError(
-            f"PBT: params {other} are not optimizer hyperparameters a member can change in "
-            f"place, so a copied member would not be the network its params say; fix them in "
-            f"the member function and let PBT explore only {', '.join(TORCH_HYPERS)}")
+    refuse_unexplorable(space, TORCH_HYPERS, TORCH_HYPERS,
+                        "are not optimizer hyperparameters a member can change in place, so "
+                        "a copied member would not be the network its params say",
+                        "fix them in the member function and let PBT explore only")
     for t, m in zip(trials, members, strict=True):
         betas = [n for n in space if n.startswith("beta")]
         if betas and m.optimizer not in ("adam", "adamw"):
