@@ -30,6 +30,20 @@ def small_digits(digits: Dataset) -> Dataset:
     )
 
 
+@pytest.fixture(scope="session")
+def tiny(digits: Dataset) -> Dataset:
+    """130 training examples and 60 validation ones (ticks of 16 rows: 8 full ones and a partial
+    last one)."""
+    return Dataset(
+        digits.X_train[:130],
+        digits.y_train[:130],
+        digits.X_val[:60],
+        digits.y_val[:60],
+        digits.n_classes,
+        "digits-tiny",
+    )
+
+
 @pytest.fixture()
 def reference() -> Callable[..., tuple[torch.nn.Module, list[tuple[float, float, float]]]]:
     return train_reference

@@ -24,24 +24,12 @@ from caviar.nn import ConfigError, Dataset, train_population
 from caviar.nn import compiled as compiled_module
 from caviar.nn.compiled import DEFAULT_CACHE_DIR, cache_dir
 from caviar.nn.group import COMPILE_MIN_REPEATS, SubPopulation
+from caviar.nn.planner import ONE_PROGRAM
 from caviar.nn.population import make_groups, to_device
 
 TOL = 1e-12
 pytestmark = pytest.mark.slow  # 3 programs to compile: ~1-2 min cold, ~30 s with a warm cache
 EPOCHS = 3
-
-
-@pytest.fixture(scope="module")
-def tiny(digits: Dataset) -> Dataset:
-    """130 training examples (ticks of 16 rows: 8 full ones and a partial last one)."""
-    return Dataset(
-        digits.X_train[:130],
-        digits.y_train[:130],
-        digits.X_val[:60],
-        digits.y_val[:60],
-        digits.n_classes,
-        "digits-tiny",
-    )
 
 
 def _mixed(eps: float = 1e-4) -> list[dict[str, Any]]:
@@ -123,7 +111,9 @@ def _sigmoid() -> list[dict[str, Any]]:
 def _groups(cfgs: list[dict[str, Any]], data: Dataset, step: str) -> list[SubPopulation]:
     from caviar.nn.config import parse_configs
 
-    groups = make_groups(parse_configs(cfgs), to_device(data, torch.float64, torch.device("cpu")))
+    groups = make_groups(
+        parse_configs(cfgs), to_device(data, torch.float64, torch.device("cpu")), cost=ONE_PROGRAM
+    )
     for g in groups:
         g.step_mode = step
     return groups

@@ -15,20 +15,8 @@ import torch
 from caviar.nn import ConfigError, Dataset, train_population
 from caviar.nn.config import parse_configs
 from caviar.nn.cuda_graph import EpochProgram
+from caviar.nn.planner import ONE_PROGRAM
 from caviar.nn.population import make_groups, to_device
-
-
-@pytest.fixture(scope="module")
-def tiny(digits: Dataset) -> Dataset:
-    return Dataset(
-        digits.X_train[:130],
-        digits.y_train[:130],
-        digits.X_val[:60],
-        digits.y_val[:60],
-        digits.n_classes,
-        "digits-tiny",
-    )
-
 
 CONFIGS: list[dict[str, Any]] = [
     {"optimizer": "adam", "hidden": 8, "depth": 2, "batch_size": 16, "seed": 1},
@@ -41,6 +29,7 @@ def _run(data: Dataset, mode: str | None, epochs: int = 4) -> tuple[list[Any], A
     groups = make_groups(
         parse_configs([{**c, "epochs": epochs} for c in CONFIGS]),
         to_device(data, torch.float64, torch.device("cpu")),
+        cost=ONE_PROGRAM,
     )
     (g,) = groups
     g.graph_mode = mode

@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from caviar.nn import train_population
+from caviar.nn.planner import ONE_PROGRAM
 
 TOL = 1e-9
 EPOCHS = 3
@@ -92,7 +93,9 @@ def test_every_member_matches_torch_reference(
     small_digits, reference, state_diff, batch_norm, device
 ):
     cfgs = _strip_bn(_configs(batch_norm))
-    result = train_population(cfgs, small_digits, dtype=torch.float64, device=device)
+    result = train_population(
+        cfgs, small_digits, dtype=torch.float64, device=device, cost_model=ONE_PROGRAM
+    )
     assert len(result.groups) == 1  # mixed widths and optimizers share one program
     for cfg, member in zip(cfgs, result.members, strict=True):
         model, history = reference(cfg, small_digits)
@@ -151,7 +154,7 @@ def test_batch_size_forms_sub_populations_depth_does_not(small_digits, reference
         {"depth": 0, "batch_size": 64, "epochs": 2, "seed": 3, "lr": 0.01},
         {"depth": 1, "hidden": 6, "batch_size": 40, "epochs": 2, "seed": 4},
     ]
-    result = train_population(cfgs, small_digits, dtype=torch.float64)
+    result = train_population(cfgs, small_digits, dtype=torch.float64, cost_model=ONE_PROGRAM)
     assert sorted(map(sorted, result.groups)) == [[0, 1, 4], [2], [3]]
     for cfg, member in zip(cfgs, result.members, strict=True):
         model, _ = reference(cfg, small_digits)
@@ -206,7 +209,7 @@ def test_mixed_depths_share_one_program(
         {**base, "depth": 1, "hidden": 16, "seed": 3, "optimizer": "momentum", "lr": 0.05},
         {**base, "depth": 3, "hidden": 5, "seed": 4, "optimizer": "rmsprop", "lr": 2e-3},
     ]
-    result = train_population(cfgs, small_digits, dtype=torch.float64)
+    result = train_population(cfgs, small_digits, dtype=torch.float64, cost_model=ONE_PROGRAM)
     assert len(result.groups) == 1
     for cfg, member in zip(cfgs, result.members, strict=True):
         model, history = reference(cfg, small_digits)
@@ -275,7 +278,7 @@ def test_mixed_batch_sizes_and_depths_share_one_program(
         {**base, "batch_size": 256, "depth": 2, "hidden": 10, "seed": 5, "lr": 1e-2,
          "epochs": 2},
     ]
-    result = train_population(cfgs, small_digits, dtype=torch.float64)
+    result = train_population(cfgs, small_digits, dtype=torch.float64, cost_model=ONE_PROGRAM)
     assert len(result.groups) == 1
     for cfg, member in zip(cfgs, result.members, strict=True):
         model, history = reference(cfg, small_digits)
@@ -300,7 +303,7 @@ def test_batch_chains_and_one_example_batches(small_digits, reference, state_dif
     ]
     d = small_digits
     data = type(d)(d.X_train[:397], d.y_train[:397], d.X_val, d.y_val, d.n_classes, "d397")
-    result = train_population(cfgs, data, dtype=torch.float64)
+    result = train_population(cfgs, data, dtype=torch.float64, cost_model=ONE_PROGRAM)
     assert sorted(map(sorted, result.groups)) == [[0, 2, 4], [1], [3]]  # 4 | 8 | 40; 64; 6
     for cfg, member in zip(cfgs, result.members, strict=True):
         model, _ = reference(cfg, data)

@@ -1,15 +1,17 @@
 """train_population: many configurations trained as a few batched tensor programs.
 
-Members are grouped into sub-populations by what changes the program's control flow:
-activation, batch norm on/off, the batch-norm inference rule, a chain of batch sizes that are
-multiples of each other, and a width bucket (padding a width-16 member to 256 costs more than a
-second program). Inside a sub-population members may differ in batch size (a member with a batch
-k times the smallest steps on every k-th tick), in depth (a shallower member's extra layers are
-masked identities), in hidden widths (padded to the widest, padded units stay exactly zero) and
-in every scalar hyperparameter, the optimizer included (members are sorted by batch size, then
-optimizer, so each optimizer updates contiguous rows). All sub-populations advance one epoch
-at a time, then ``on_epoch`` sees every member's report and may stop members; stopped, finished
-and failed (non-finite loss) members are compacted away so they cost nothing more.
+Members are grouped into sub-populations by the planner (planner.py): never across what changes
+the program's control flow (activation, batch norm on/off, the batch-norm inference rule), and
+otherwise where a measured cost model says one padded program is cheaper than two (padding a
+width-16 member to 256 costs more than a second program; two width-16 programs cost twice the
+per-call overhead of one). Inside a sub-population members may differ in batch size (a member
+with a batch k times the smallest steps on every k-th tick), in depth (a shallower member's
+extra layers are masked identities), in hidden widths (padded to the widest, padded units stay
+exactly zero) and in every scalar hyperparameter, the optimizer included (members are sorted by
+batch size, then optimizer, so each optimizer updates contiguous rows). All sub-populations
+advance one epoch at a time, then ``on_epoch`` sees every member's report and may stop members;
+stopped, finished and failed (non-finite loss) members are compacted away so they cost nothing
+more.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from .data import Dataset
 from .errors import ConfigError, DataError, rule
 from .exploit import PopulationControl
 from .group import STEP_MODES, DeviceData, SubPopulation
+from .planner import DEFAULT_COST, CostModel, plan
 from .result import COMPLETE, FAILED, RUNNING, STOPPED, EpochReport, MemberResult, PopulationResult
 
 OnEpoch = Callable[[int, list[EpochReport]], "set[int] | None"]
@@ -43,64 +46,6 @@ def resolve_device(device: str | torch.device) -> torch.device:
             rule("device", "name an available device", str(device), "use device='cpu' or 'auto'")
         )
     return dev
-
-
-#: members whose widest layer differs by more than this factor train in separate programs
-#: (padding a narrow member to a wide one costs more than a second program; docs/nn.md)
-WIDTH_BUCKET_RATIO = 2.0
-#: below this width a step is overhead-bound: narrower members count as this wide
-MIN_BUCKET_WIDTH = 16
-#: members at most this wide share one program across depths (masked identity layers); wider
-#: ones are FLOP-bound on CPU, where an identity layer's H x H product costs more than a split
-DEPTH_MERGE_MAX_WIDTH = 32
-
-
-def width_buckets(cfgs: Sequence[MemberConfig], ids: list[int]) -> list[list[int]]:
-    """Split ``ids`` by the width of their widest hidden layer: sorted by width, a bucket takes
-    members up to ``WIDTH_BUCKET_RATIO`` times as wide as its narrowest (or as
-    ``MIN_BUCKET_WIDTH``); measured in docs/nn.md."""
-    order = sorted(ids, key=lambda i: max(cfgs[i].widths, default=0))
-    out: list[list[int]] = []
-    floor = -1.0
-    for i in order:
-        w = max(cfgs[i].widths, default=0)
-        if not out or w > floor * WIDTH_BUCKET_RATIO:
-            out.append([])
-            floor = max(w, MIN_BUCKET_WIDTH)
-        out[-1].append(i)
-    return [sorted(b) for b in out]
-
-
-def batch_chains(batches: dict[int, int], ids: list[int]) -> list[list[int]]:
-    """Split ``ids`` into chains of batch sizes where each size is a multiple of the smaller
-    ones (32, 64, 128, 256 form one chain; 32 and 48 do not): one program steps every member
-    on ticks of the smallest batch, so larger batches must be whole numbers of ticks."""
-    chains: list[tuple[list[int], list[int]]] = []  # (sizes, ids)
-    for i in sorted(ids, key=lambda i: batches[i]):
-        b = batches[i]
-        for sizes, members in chains:
-            if b % sizes[-1] == 0 and all(b % s == 0 for s in sizes):
-                if sizes[-1] != b:
-                    sizes.append(b)
-                members.append(i)
-                break
-        else:
-            chains.append(([b], [i]))
-    return [members for _, members in chains]
-
-
-def group_key(cfg: MemberConfig) -> tuple[Any, ...]:
-    """What forces separate programs: activation, batch norm and its inference rule (batch-size
-    chains and width buckets split further, see ``batch_chains`` and ``width_buckets``), and
-    depth for members wider than ``DEPTH_MERGE_MAX_WIDTH`` (narrower ones mask their extra
-    layers). Batch sizes of one chain share a program. Measurements: docs/nn.md."""
-    return (
-        cfg.activation,
-        cfg.batch_norm,
-        cfg.bn_stats if cfg.batch_norm else "running",
-        cfg.depth == 0,  # softmax regression has no hidden layer to mask: its own program
-        cfg.depth if max(cfg.widths, default=0) > DEPTH_MERGE_MAX_WIDTH else -1,
-    )
 
 
 def to_device(data: Dataset, dtype: torch.dtype, device: torch.device) -> DeviceData:
@@ -136,23 +81,23 @@ def to_device(data: Dataset, dtype: torch.dtype, device: torch.device) -> Device
 
 
 def make_groups(
-    cfgs: Sequence[MemberConfig], data: DeviceData, max_group_size: int | None = None
+    cfgs: Sequence[MemberConfig],
+    data: DeviceData,
+    max_group_size: int | None = None,
+    cost: CostModel = DEFAULT_COST,
 ) -> list[SubPopulation]:
-    buckets: dict[tuple[Any, ...], list[int]] = {}
-    for i, c in enumerate(cfgs):
-        buckets.setdefault(group_key(c), []).append(i)
-    n = data.X_train.shape[0]
+    """The planner's programs (planner.py), each split into parts of at most
+    ``max_group_size`` members."""
+    n, d = data.X_train.shape
     batches = {i: min(c.batch_size, n) for i, c in enumerate(cfgs)}
     groups = []
-    for key_ids in buckets.values():
-        parts = [w for chain in batch_chains(batches, key_ids) for w in width_buckets(cfgs, chain)]
-        for ids in parts:
-            # stable sort by batch size, then optimizer: contiguous batch classes and blocks
-            ids = sorted(ids, key=lambda i: (batches[i], optimizer_key(cfgs[i])))
-            size = max_group_size or len(ids)
-            for a in range(0, len(ids), size):
-                part = ids[a : a + size]
-                groups.append(SubPopulation(part, [cfgs[i] for i in part], data))
+    for ids in plan(cfgs, n, d, data.n_classes, cost):
+        # stable sort by batch size, then optimizer: contiguous batch classes and blocks
+        ids = sorted(ids, key=lambda i: (batches[i], optimizer_key(cfgs[i])))
+        size = max_group_size or len(ids)
+        for a in range(0, len(ids), size):
+            part = ids[a : a + size]
+            groups.append(SubPopulation(part, [cfgs[i] for i in part], data))
     return groups
 
 
@@ -168,6 +113,7 @@ def train_population(
     control: Control | None = None,
     step: str = "eager",
     cuda_graph: bool = False,
+    cost_model: CostModel | None = None,
 ) -> PopulationResult:
     """Train every config in ``configs`` on ``data`` as one population; see the module doc.
 
@@ -181,7 +127,9 @@ def train_population(
     once per shape and process, kernels cached on disk; docs/nn.md "The compiled step");
     ``"eager"`` (default) is the reference. ``cuda_graph=True`` (device="cuda" only) captures
     each group's epoch as one CUDA graph after a first eager epoch and replays it (cuda_graph.py;
-    not yet measured on hardware).
+    not yet measured on hardware). ``cost_model``: the planner's (planner.py; default
+    ``DEFAULT_COST``, measured; ``planner.ONE_PROGRAM`` merges everything that may share a
+    program).
     """
     cfgs = parse_configs(list(configs))
     if dtype not in (torch.float32, torch.float64, torch.float16, torch.bfloat16):
@@ -207,7 +155,7 @@ def train_population(
     try:
         start = time.perf_counter()
         results = [MemberResult(i, c, data.n_features, data.n_classes) for i, c in enumerate(cfgs)]
-        groups = make_groups(cfgs, ddata, max_group_size)
+        groups = make_groups(cfgs, ddata, max_group_size, cost_model or DEFAULT_COST)
         for g in groups:
             g.step_mode = step
             g.graph_mode = "cuda" if cuda_graph else None
