@@ -132,31 +132,57 @@ def _best_lines(res: dict[tuple[str, int], float], labels: list[str], budgets: l
                    f"caviar - optuna = {cv - ov:+.4g} ({'>=' if cv >= ov else '<'})")
 
 
-def functions_table(seeds: int, budgets: list[int], out: list[str]) -> dict[str, Any]:
+def _function_task(prob_name: str, label: str, seed: int, budgets: list[int]
+                   ) -> tuple[list[float], float, float]:
+    """One (problem, strategy, seed) run: the hypervolume at each budget, wall and CPU s."""
+    prob = next(p for p in PROBLEMS if p.name == prob_name)
+    fn, smp = next((f, s) for lb, f, s in STRATEGIES if lb == label)
+    w, c = time.perf_counter(), time.process_time()
+    vals = fn(prob, smp, seed, max(budgets))
+    w, c = time.perf_counter() - w, time.process_time() - c
+    return [_hv(vals[:b], prob.ref) for b in budgets], w, c
+
+
+def _map(fn: Callable[..., Any], tasks: list[tuple[Any, ...]], jobs: int) -> list[Any]:
+    """``fn(*task)`` for each task, in order: here, or over ``jobs`` worker processes."""
+    if jobs <= 1:
+        return [fn(*t) for t in tasks]
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(jobs, mp_context=mp.get_context("spawn")) as pool:
+        futs = [pool.submit(fn, *t) for t in tasks]
+        return [f.result() for f in futs]
+
+
+def functions_table(seeds: int, budgets: list[int], out: list[str], *, jobs: int = 1,
+                    problems: Sequence[str] | None = None) -> dict[str, Any]:
     n = max(budgets)
     table: dict[str, Any] = {}
     for prob in PROBLEMS:
+        if problems is not None and prob.name not in problems:
+            continue
         res: dict[tuple[str, int], float] = {}
-        secs: dict[str, float] = {}
-        for label, fn, smp in STRATEGIES:
-            hvs: dict[int, list[float]] = {b: [] for b in budgets}
-            t0 = time.perf_counter()
-            for seed in range(seeds):
-                vals = fn(prob, smp, seed, n)
-                for b in budgets:
-                    hvs[b].append(_hv(vals[:b], prob.ref))
-            secs[label] = (time.perf_counter() - t0) / (seeds * n)
-            for b in budgets:
-                res[(label, b)] = statistics.median(hvs[b])
-        print(f"  {prob.name} done", file=sys.stderr, flush=True)
+        secs: dict[str, tuple[float, float]] = {}
+        tasks = [(prob.name, label, seed, budgets) for label, _, _ in STRATEGIES
+                 for seed in range(seeds)]
+        got = dict(zip([(t[1], t[2]) for t in tasks], _map(_function_task, tasks, jobs),
+                       strict=True))
+        for label, _, _ in STRATEGIES:
+            runs = [got[(label, seed)] for seed in range(seeds)]
+            secs[label] = (sum(r[1] for r in runs) / (seeds * n),
+                           sum(r[2] for r in runs) / (seeds * n))
+            for i, b in enumerate(budgets):
+                res[(label, b)] = statistics.median(r[0][i] for r in runs)
+        print(f"  {prob.name} done (load average {_load()})", file=sys.stderr, flush=True)
         out.append(f"\n{prob.name} ({prob.k} objectives, {N_VARS} variables, reference "
                    f"{prob.ref}, true front {prob.best:.6g}): median hypervolume over "
-                   f"{seeds} seeds")
+                   f"{seeds} seeds (load average {_load()})")
         out.append(f"  {'strategy':16s}" + "".join(f"{'@' + str(b):>12s}" for b in budgets)
-                   + f"{'ms/trial':>12s}")
+                   + f"{'ms/trial':>12s}{'CPU ms':>10s}")
         for label, _, _ in STRATEGIES:
             out.append(f"  {label:16s}" + "".join(f"{res[(label, b)]:12.6g}" for b in budgets)
-                       + f"{secs[label] * 1e3:12.3g}")
+                       + f"{secs[label][0] * 1e3:12.3g}{secs[label][1] * 1e3:10.3g}")
         _best_lines(res, [lb for lb, _, _ in STRATEGIES], budgets, out)
         print("\n".join(out[-len(STRATEGIES) - len(budgets) - 2:]), file=sys.stderr, flush=True)
         table[prob.name] = {"res": res, "secs": secs}
@@ -211,35 +237,44 @@ def mlp_run(strategy: str, seed: int, n: int, data: Any, fixed: dict[str, Any],
 MLP_STRATEGIES = [label for label, _, _ in STRATEGIES]
 
 
-def mlp_table(seeds: int, budgets: list[int], epochs: int, population: int,
-              out: list[str]) -> None:
+def _mlp_biggest() -> int:
+    from caviar.adapters.objectives import mlp_n_params
+
+    return int(mlp_n_params([256] * 3, True, 64, 10))   # MLP_SPACE's largest network
+
+
+def _mlp_task(label: str, seed: int, budgets: list[int], epochs: int, population: int
+              ) -> list[float]:
+    """One (strategy, seed) run on the digits BN-MLP: the hypervolume at each budget, as a
+    share of the box [0, 1] x [0, biggest]."""
     import torch
 
     from caviar import nn
-    from caviar.adapters.objectives import mlp_n_params
     from caviar.adapters.population import MLP_FIXED
 
     torch.set_num_threads(1)  # a shared 2-core machine: more threads only contend
     data = nn.load_dataset("digits", seed=0)
     fixed = {**MLP_FIXED, "epochs": epochs}
-    biggest = mlp_n_params([256] * 3, True, 64, 10)   # MLP_SPACE's largest network
-    ref = (0.0, float(biggest))
-    n = max(budgets)
+    biggest = _mlp_biggest()
+    vals = mlp_run(label, seed, max(budgets), data, fixed, population)
+    return [_hv(vals[:b], (0.0, float(biggest)), directions=["maximize", "minimize"])
+            / biggest for b in budgets]
+
+
+def mlp_table(seeds: int, budgets: list[int], epochs: int, population: int,
+              out: list[str], *, jobs: int = 1) -> None:
+    biggest = _mlp_biggest()
     res: dict[tuple[str, int], float] = {}
+    tasks = [(label, seed, budgets, epochs, population) for label in MLP_STRATEGIES
+             for seed in range(seeds)]
+    got = dict(zip([(t[0], t[1]) for t in tasks], _map(_mlp_task, tasks, jobs), strict=True))
     for label in MLP_STRATEGIES:
-        hvs: dict[int, list[float]] = {b: [] for b in budgets}
-        for seed in range(seeds):
-            vals = mlp_run(label, seed, n, data, fixed, population)
-            for b in budgets:  # a share of the box [0, 1] x [0, biggest]
-                hvs[b].append(_hv(vals[:b], ref, directions=["maximize", "minimize"])
-                              / biggest)
-        for b in budgets:
-            res[(label, b)] = statistics.median(hvs[b])
-        print(f"  digits BN-MLP: {label} done", file=sys.stderr, flush=True)
+        for i, b in enumerate(budgets):
+            res[(label, b)] = statistics.median(got[(label, seed)][i] for seed in range(seeds))
     out.append(f"\ndigits BN-MLP, validation accuracy (max) vs parameter count (min) "
                f"({epochs} epochs, {population} trials per population, reference (0, "
                f"{biggest})): median hypervolume as a share of the reference box over "
-               f"{seeds} seeds")
+               f"{seeds} seeds (load average {_load()})")
     out.append(f"  {'strategy':16s}" + "".join(f"{'@' + str(b):>12s}" for b in budgets))
     for label in MLP_STRATEGIES:
         out.append(f"  {label:16s}" + "".join(f"{res[(label, b)]:12.5g}" for b in budgets))
@@ -298,24 +333,40 @@ def main(argv: list[str] | None = None) -> str:
     ap.add_argument("--no-write", action="store_true")
     ap.add_argument("--only", choices=["functions", "mlp", "overhead"], default=None,
                     help="run one section (implies --no-write)")
+    ap.add_argument("--problems", default=None,
+                    help="comma-separated test functions to run (default: zdt1,zdt2,dtlz2)")
+    ap.add_argument("--jobs", type=int, default=1,
+                    help="worker processes over the (strategy, seed) runs (default 1)")
+    ap.add_argument("--mlp-budgets", default=None,
+                    help="comma-separated trial counts for the MLP (default 100,300)")
     a = ap.parse_args(argv)
-    seeds = a.seeds or (2 if a.quick else 6)  # 20 seeds: ~1 h on a loaded 2-core machine
+    problems = None if a.problems is None else [p for p in a.problems.split(",") if p]
+    known = [p.name for p in PROBLEMS]
+    if problems is not None and not set(problems) <= set(known):
+        ap.error(f"--problems: each must be one of {known}, got {a.problems!r}")
+    if a.jobs < 1:
+        ap.error(f"--jobs: must be >= 1, got {a.jobs}")
+    seeds = a.seeds or (2 if a.quick else 20)
     budgets = [20, 40] if a.quick else [100, 300]
-    out = [f"bench/multiobjective.py{' --quick' if a.quick else ''}: {seeds} seeds, "
-           f"load average at start {_load()}"]
+    mlp_budgets = [10, 20] if a.quick else [100, 300]
+    if a.mlp_budgets:
+        mlp_budgets = [int(b) for b in a.mlp_budgets.split(",")]
+    out = [f"bench/multiobjective.py {' '.join(sys.argv[1:] if argv is None else argv)}: "
+           f"{seeds} seeds, {a.jobs} worker process(es), load average at start {_load()} "
+           f"({os.cpu_count()} CPUs)"]
     t0 = time.time()
     only = a.only
     if only in (None, "functions"):
-        functions_table(seeds, budgets, out)
+        functions_table(seeds, budgets, out, jobs=a.jobs, problems=problems)
     if only in (None, "mlp") and not a.no_mlp:
-        mlp_table(a.mlp_seeds or (1 if a.quick else 2), [10, 20] if a.quick else [50, 100],
-                  1 if a.quick else 4, 10 if a.quick else 25, out)
+        mlp_table(a.mlp_seeds or (1 if a.quick else 3), mlp_budgets,
+                  1 if a.quick else 4, 10 if a.quick else 25, out, jobs=a.jobs)
     if only in (None, "overhead"):
         overhead(200 if a.quick else 1000, 20 if a.quick else 100, out)
     out.append(f"\n({time.time() - t0:.0f} s; load average at the end {_load()})")
     text = "\n".join(out)
     print(text)
-    if not a.quick and not a.no_write and only is None:
+    if not a.quick and not a.no_write and only is None and problems is None:
         (HERE / "results").mkdir(exist_ok=True)
         (HERE / "results" / "multiobjective.md").write_text(
             "# bench/multiobjective.py\n\n```\n" + text + "\n```\n")

@@ -28,12 +28,14 @@ def _brute_best(pts: np.ndarray, k: int) -> list[int]:
         if len(front) <= room:
             out += front
         else:
-            hi, lo = pts.max(axis=0), pts.min(axis=0)
-            ref = hi + 0.1 * np.where(hi > lo, hi - lo, 1.0)
             fp = pts[front]
+            hi, lo = fp.max(axis=0), fp.min(axis=0)
+            ref = hi + 0.1 * np.where(hi > lo, hi - lo, 1.0)
             total = hypervolume(fp, ref)
             c = [total - hypervolume(np.delete(fp, m, axis=0), ref) for m in range(len(front))]
-            order = sorted(range(len(front)), key=lambda m: (-round(c[m], 12), front[m]))
+            top = max(c)   # ties (to 9 digits of the largest) go to the earlier trial
+            order = sorted(range(len(front)),
+                           key=lambda m: (-round(c[m] / top, 9) if top > 0 else 0, front[m]))
             out += [front[m] for m in order[:room]]
         left = [i for i in left if i not in front]
     return sorted(out)

@@ -9,6 +9,7 @@ from caviar.errors import UsageError
 from caviar.samplers.base import Claim, History, Proposal, Sampler
 from caviar.samplers.coarse_to_fine import CoarseToFineSampler
 from caviar.samplers.grid import GridSampler
+from caviar.samplers.motpe import MultiObjectiveTPE
 from caviar.samplers.nsga2 import NSGA2Sampler
 from caviar.samplers.random import RandomSampler
 from caviar.samplers.sobol import SobolSampler
@@ -16,7 +17,7 @@ from caviar.samplers.tpe import TPESampler
 
 SAMPLERS: dict[str, type[Sampler]] = {
     "random": RandomSampler, "grid": GridSampler, "sobol": SobolSampler,
-    "quasirandom": SobolSampler, "tpe": TPESampler, "coarse-to-fine": CoarseToFineSampler,
+    "quasirandom": SobolSampler, "tpe": MultiObjectiveTPE, "coarse-to-fine": CoarseToFineSampler,
     "coarse_to_fine": CoarseToFineSampler, "nsga2": NSGA2Sampler,
 }
 
@@ -44,6 +45,7 @@ def make_sampler(spec: str | Sampler | dict[str, Any] | None, *, seed: int | Non
 
 
 __all__ = [
-    "SAMPLERS", "Claim", "CoarseToFineSampler", "GridSampler", "History", "NSGA2Sampler",
+    "SAMPLERS", "Claim", "CoarseToFineSampler", "GridSampler", "History", "MultiObjectiveTPE",
+    "NSGA2Sampler",
     "Proposal", "RandomSampler", "Sampler", "SobolSampler", "TPESampler", "make_sampler",
 ]

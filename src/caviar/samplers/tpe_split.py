@@ -7,8 +7,9 @@ chosen as multi-objective TPE does (Ozaki et al., 2020 and 2022):
 * complete, feasible trials first, by non-dominated rank: whole fronts while they fit, and
   from the first front that does not fit the trials with the largest hypervolume
   contribution within that front (exclusive hypervolume, reference: the worst value of each
-  objective among the feasible complete trials plus a tenth of its range), ties to the earlier
-  trial. With one direction and constraints: by value;
+  objective within that front plus a tenth of its range, so the pick spreads along the front
+  rather than favouring its extremes), ties to the earlier trial. With one direction and
+  constraints: by value;
 * infeasible trials (some constraint > 0, see ``caviar.constraints``) are never good while a
   feasible trial is left out; when fewer than ``n_good`` trials are feasible the ones with the
   least total violation fill the good side, so the search is drawn toward feasibility;
@@ -110,10 +111,13 @@ def best_of(pts: F64, k: int) -> np.ndarray[Any, Any]:
             if room == 0:
                 break
             continue
-        lo, hi = pts.min(axis=0), pts.max(axis=0)
-        span = np.where(hi > lo, hi - lo, 1.0)
-        ref = hi + 0.1 * span
-        c = contributions(pts[front], ref)
+        fp = pts[front]   # the reference: this front's own worst plus a tenth of its range
+        lo, hi = fp.min(axis=0), fp.max(axis=0)
+        ref = hi + 0.1 * np.where(hi > lo, hi - lo, 1.0)
+        c = contributions(fp, ref)
+        # equal contributions (two-point fronts always tie) go to the earlier trial, not to
+        # rounding noise: compared to 9 digits of the largest
+        c = np.round(c / c.max(), 9) if c.max() > 0 else c
         taken.append(front[np.lexsort((front, -c))[:room]])
         break
     return np.concatenate(taken) if taken else np.zeros(0, dtype=np.int64)
