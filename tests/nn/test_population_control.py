@@ -116,3 +116,29 @@ def test_cuda_matches_cpu(small_digits, state_diff):
     gpu = train_population(cfgs, small_digits, dtype=torch.float64, device="cuda")
     for a, b in zip(cpu.members, gpu.members, strict=True):
         assert state_diff(a.state_dict(), b.state_dict()) < 1e-9
+
+
+def test_cpu_populations_default_to_one_thread(small_digits):
+    """threads=None trains on CPU_THREADS (1) intra-op threads and restores torch's setting;
+    an explicit threads= wins."""
+    from caviar.nn.population import CPU_THREADS
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        seen: list[int] = []
+        train_population(
+            [{"epochs": 1}],
+            small_digits,
+            on_epoch=lambda e, r: seen.append(torch.get_num_threads()),
+        )
+        train_population(
+            [{"epochs": 1}],
+            small_digits,
+            threads=2,
+            on_epoch=lambda e, r: seen.append(torch.get_num_threads()),
+        )
+        assert seen == [CPU_THREADS, 2] and CPU_THREADS == 1
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)

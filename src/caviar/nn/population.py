@@ -48,6 +48,10 @@ def resolve_device(device: str | torch.device) -> torch.device:
     return dev
 
 
+#: intra-op threads of a CPU population when train_population gets threads=None (docs/nn.md)
+CPU_THREADS = 1
+
+
 def to_device(data: Dataset, dtype: torch.dtype, device: torch.device) -> DeviceData:
     if not isinstance(data, Dataset):
         raise DataError(
@@ -119,7 +123,10 @@ def train_population(
 
     ``on_epoch(epoch, reports)`` runs after every epoch with the reports of the members that
     trained in it and may return member indices to stop. ``threads`` sets torch's intra-op
-    threads for the call. ``max_group_size`` splits large sub-populations (memory bound).
+    threads for the call; None means ``CPU_THREADS`` (1) on a CPU and torch's setting on a GPU
+    (measured in docs/nn.md: a population's operators are small, and a second OpenMP thread
+    made MLP_SPACE populations 3x slower on a 2-core machine with any other load).
+    ``max_group_size`` splits large sub-populations (memory bound).
     ``control(epoch, reports, population)`` runs after ``on_epoch`` (and once before the first
     epoch with epoch -1) and may exploit, explore, pause, resume and stop members in place
     (caviar.nn.exploit.PopulationControl). Each report's epoch is the member's own count.
@@ -149,6 +156,8 @@ def train_population(
         raise ConfigError(rule("threads", "be >= 1", threads, "use e.g. 1 or 2"))
     ddata = to_device(data, dtype, dev)
     old_threads = torch.get_num_threads()
+    if threads is None and dev.type == "cpu":
+        threads = CPU_THREADS
     if threads is not None:
         torch.set_num_threads(threads)
     torch.set_flush_denormal(True)  # denormal floats (tiny Adam moments) are ~50x slower on x86
