@@ -2,21 +2,9 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import pytest
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
-
-
-def load(name: str):
-    spec = importlib.util.spec_from_file_location(f"example_{name}", EXAMPLES / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+from examplesupport import load_example
 
 
 @pytest.fixture(autouse=True)
@@ -27,7 +15,7 @@ def _fork_workers(monkeypatch):
 
 
 def test_quickstart_finds_the_region_of_the_optimum():
-    study = load("quickstart").main(120)
+    study = load_example("quickstart").main(120)
     assert sum(t.state == "complete" for t in study.trials) == 120
     best = study.best_params
     assert 1e-3 < best["lr"] < 1e-1
@@ -35,7 +23,7 @@ def test_quickstart_finds_the_region_of_the_optimum():
 
 
 def test_why_scales_shares():
-    out = load("why_scales").main()
+    out = load_example("why_scales").main()
     assert all(abs(s - 0.25) < 0.03 for s in out["lr log"])
     assert out["lr linear"][-1] > 0.85
     assert abs(out["beta reverse_log"][1] - 0.5) < 0.03
@@ -43,7 +31,7 @@ def test_why_scales_shares():
 
 
 def test_ask_tell_records_curves():
-    study = load("ask_tell").main(12)
+    study = load_example("ask_tell").main(12)
     curves = study.reports()
     assert len(curves) == 12 and all(len(c) == 20 for c in curves.values())
     assert study.best_value == min(t.value for t in study.trials)
@@ -51,7 +39,7 @@ def test_ask_tell_records_curves():
 
 @pytest.mark.slow
 def test_grid_and_sobol_cover_without_repeats():
-    out = load("grid_and_sobol").main()
+    out = load_example("grid_and_sobol").main()
     grid = out["grid"].trials
     assert len(grid) == 36
     assert len({tuple(sorted(t.params.items())) for t in grid}) == 36

@@ -2,21 +2,9 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
-
-
-def load(name: str):  # type: ignore[no-untyped-def]
-    spec = importlib.util.spec_from_file_location(f"lecture_{name}", EXAMPLES / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
-    sys.modules[spec.name] = module  # type: ignore[union-attr]
-    spec.loader.exec_module(module)  # type: ignore[union-attr]
-    return module
+from examplesupport import load_example
 
 
 def test_random_beats_grid_when_two_of_six_dims_matter() -> None:
-    out = load("random_vs_grid").main()
+    out = load_example("random_vs_grid").main()
     assert out["random"] < out["grid"] / 5

@@ -2,28 +2,16 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import pytest
+
+from examplesupport import load_example
 
 pytest.importorskip("torch")
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
-
-
-def load(name: str):
-    spec = importlib.util.spec_from_file_location(f"example_{name}", EXAMPLES / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
 
 def test_bn_mlp_on_digits_learns_and_reloads(tmp_path, capsys):
-    study = load("torch_bn_mlp_digits").main(n_trials=8, population=8, epochs=3,
-                                             storage=f"sqlite:///{tmp_path}/e.db")
+    study = load_example("torch_bn_mlp_digits").main(n_trials=8, population=8, epochs=3,
+                                                     storage=f"sqlite:///{tmp_path}/e.db")
     assert sum(t.state == "complete" for t in study.trials) == 8
     assert study.best_value > 0.85
     out = capsys.readouterr().out
@@ -31,22 +19,23 @@ def test_bn_mlp_on_digits_learns_and_reloads(tmp_path, capsys):
 
 
 def test_bn_cnn_on_mnist5k_learns(tmp_path):
-    study = load("torch_cnn_mnist5k").main(n_trials=4, population=4, epochs=2,
-                                           storage=f"sqlite:///{tmp_path}/e.db", n_train=800)
+    study = load_example("torch_cnn_mnist5k").main(n_trials=4, population=4, epochs=2,
+                                                   storage=f"sqlite:///{tmp_path}/e.db",
+                                                   n_train=800)
     assert sum(t.state == "complete" for t in study.trials) == 4
     assert study.best_value > 0.5
 
 
 def test_dropout_layernorm_mlp_on_mnist1d_learns(tmp_path):
-    study = load("torch_mlp_mnist1d").main(n_trials=6, population=6, epochs=3,
-                                           storage=f"sqlite:///{tmp_path}/e.db")
+    study = load_example("torch_mlp_mnist1d").main(n_trials=6, population=6, epochs=3,
+                                                   storage=f"sqlite:///{tmp_path}/e.db")
     assert sum(t.state == "complete" for t in study.trials) == 6
     assert study.best_value > 0.2  # 10 classes: above chance after 3 epochs
 
 
 def test_one_at_a_time_per_member_order_and_epoch_checkpoints(tmp_path, capsys):
-    study = load("torch_one_at_a_time").main(n_trials=3, population=3, epochs=2,
-                                             storage=f"sqlite:///{tmp_path}/e.db")
+    study = load_example("torch_one_at_a_time").main(n_trials=3, population=3, epochs=2,
+                                                     storage=f"sqlite:///{tmp_path}/e.db")
     assert sum(t.state == "complete" for t in study.trials) == 3
     assert study.best_value > 0.5
     out = capsys.readouterr().out
