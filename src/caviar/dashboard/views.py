@@ -45,6 +45,7 @@ class StudyView:
         self._imp: tuple[int, Any] | None = None
         self._imp_thread: threading.Thread | None = None
         self._sorted: dict[tuple[str, bool, str | None], tuple[int, list[FrozenTrial]]] = {}
+        self._memo: dict[str, tuple[int, Any]] = {}  # name: (seq, value), see memo()
         self.refreshed_at = 0.0
 
     # ------------------------------------------------------------------ reading
@@ -62,6 +63,20 @@ class StudyView:
             self.seq = max(self.seq, seq)
             self.refreshed_at = time.time()
             return self.seq
+
+    def memo(self, key: str, build: Any) -> Any:
+        """``build()`` once per sequence number: what every page load asks first (the summary,
+        the history, the encoded figures) is computed once per change of the study, not once
+        per request."""
+        with self._lock:
+            seq = self.seq
+            hit = self._memo.get(key)
+            if hit is not None and hit[0] == seq:
+                return hit[1]
+        value = build()
+        with self._lock:
+            self._memo[key] = (seq, value)
+        return value
 
     def trials(self) -> list[FrozenTrial]:
         with self._lock:
@@ -83,6 +98,9 @@ class StudyView:
         return best
 
     def summary(self) -> dict[str, Any]:
+        return self.memo("summary", self._summary)  # type: ignore[no-any-return]
+
+    def _summary(self) -> dict[str, Any]:
         best = self.best()
         return {"name": self.name, "direction": self.record.direction, "seq": self.seq,
                 "n_trials": len(self.by_number), "counts": self.counts(),
@@ -150,6 +168,9 @@ class StudyView:
     def history_only(self) -> dict[str, Any]:
         """The history figure alone (tens of KB even at 10,000 trials): the page asks for it
         first, so the history is drawn before the full figure set (~0.8 MB there) arrives."""
+        return self.memo("history", self._history_only)  # type: ignore[no-any-return]
+
+    def _history_only(self) -> dict[str, Any]:
         directions = tuple(self.record.directions or (self.record.direction,))
         if "history" not in build.kinds_for(directions):
             return {}

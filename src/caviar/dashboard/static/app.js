@@ -1,5 +1,6 @@
 // caviar dashboard: routing over the pages in core.js, table.js, study.js, trial.js,
-// compare.js (a tiny single page over the JSON API).
+// compare.js (a tiny single page over the JSON API). plotly.js is loaded when a page first needs
+// it (CV.loadPlotly in core.js), never ahead of a study page's first paint.
 "use strict";
 (function () {
   function route() {
@@ -7,6 +8,7 @@
     CV.timers = [];
     var view = document.getElementById("view");
     CV.purgeAll(view);
+    CV.holdPlotly = false;
     var parts = location.hash.replace(/^#\/?/, "").split("/");
     if (parts[0] === "compare" && parts.length >= 3) return CV.comparePage(view, parts.slice(1).filter(Boolean).map(decodeURIComponent));
     if (parts[0] === "study" && parts.length >= 2) {
@@ -19,9 +21,4 @@
   CV.takeToken();
   window.addEventListener("hashchange", route);
   route();
-  // plotly.js (3.5 MB) after the page's first requests: tables never wait for it
-  var s = document.createElement("script");
-  s.src = "/static/plotly.min.js";
-  s.addEventListener("load", CV.plotlyLoaded);
-  document.head.appendChild(s);
 })();

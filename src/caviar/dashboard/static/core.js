@@ -109,8 +109,23 @@
     CV.pendingPlots.push([div, spec, handlers]);
     if (!window.Plotly && handlers && handlers.preview && CV.preview && !div.querySelector("svg.cv-preview")) CV.preview(div, spec);
     if (!draining && window.Plotly) { draining = true; setTimeout(drain, 0); }
+    if (!CV.holdPlotly) CV.loadPlotly();
   };
   CV.plotlyLoaded = function () { CV.plotlyAt = Math.round(performance.now()); if (!draining) { draining = true; drain(); } };
+  // plotly.js is 3.5 MB of script whose evaluation holds the main thread for a second or more
+  // on a busy machine: it is asked for only once a page needs it, and a study page holds it
+  // (CV.holdPlotly) until its first paint (stats, table, the history's preview) is on screen.
+  CV.holdPlotly = false;
+  CV.loadPlotly = function () {
+    if (CV.plotlyAsked) return;
+    CV.plotlyAsked = true;
+    var s = document.createElement("script");
+    s.src = "/static/plotly.min.js";
+    s.addEventListener("load", CV.plotlyLoaded);
+    document.head.appendChild(s);
+  };
+  // after the next frame is painted (a timer inside requestAnimationFrame runs after the paint)
+  CV.afterPaint = function (fn) { requestAnimationFrame(function () { setTimeout(fn, 0); }); };
   // A purged div gives its WebGL context back (a browser keeps about 16).
   CV.purgeAll = function (root) {
     if (!window.Plotly) { CV.pendingPlots = []; return; }

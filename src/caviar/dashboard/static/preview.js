@@ -18,6 +18,11 @@
     return out;
   }
   CV.preview = function (div, spec) {
+    var t0 = performance.now();
+    draw(div, spec);
+    CV.drawTimes[div.id + ":preview"] = [Math.round(t0), Math.round(performance.now() - t0)];
+  };
+  function draw(div, spec) {
     var W = Math.max(300, div.clientWidth || 600), H = 300, L = 60, R = 20, T = 40, B = 40;
     var logY = spec.layout && spec.layout.yaxis && spec.layout.yaxis.type === "log";
     var ty = function (y) { return logY ? Math.log10(y) : y; };
@@ -46,12 +51,13 @@
         for (var i = 1; i < pts.length; i++) path += (d.line && d.line.shape === "hv" ? "H" + pts[i][0] + "V" + pts[i][1] : "L" + pts[i][0] + "," + pts[i][1]);
         root.appendChild(svg("path", {d: path, fill: "none", stroke: color, "stroke-width": 2}));
       }
-      if (mode.indexOf("markers") >= 0) {
-        var g = svg("g", {fill: color, "fill-opacity": 0.6});
-        pts.forEach(function (p) { g.appendChild(svg("circle", {cx: p[0], cy: p[1], r: 2.5})); });
-        root.appendChild(g);
+      if (mode.indexOf("markers") >= 0 && pts.length) {
+        // every marker of a trace in one path (a dot of radius 2.5 is two arcs): one element to
+        // lay out and paint instead of thousands of circles
+        var dots = pts.map(function (p) { return "M" + (p[0] - 2.5).toFixed(1) + "," + p[1].toFixed(1) + "a2.5,2.5 0 1,0 5,0a2.5,2.5 0 1,0 -5,0"; });
+        root.appendChild(svg("path", {"class": "cv-marks", d: dots.join(""), fill: color, "fill-opacity": 0.6, "data-points": pts.length}));
       }
     });
     div.appendChild(root);
-  };
+  }
 })();

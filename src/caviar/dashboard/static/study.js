@@ -86,7 +86,13 @@
 
   CV.studyPage = function (view, name) {
     CV.crumbs(name);
-    var st = {seq: -1, figSeq: -1, table: null};
+    // First paint: the summary, the table's first page and the history are asked at once (three
+    // cheap answers, cached on the server per change of the study); plotly.js and the full
+    // figure set wait until all three are on screen.
+    CV.holdPlotly = true;
+    var st = {seq: -1, figSeq: -1, table: null,
+              firstPage: CV.Table.first(name), firstHistory: CV.api("figures", {study: name, kinds: "history"})};
+    var painted = [];
     CV.clear(view);
     view.appendChild(el("h1", {id: "study-name"}, name));
     view.appendChild(el("section", {"class": "stats", id: "stats"}));
@@ -111,18 +117,15 @@
         if (r && st.table) st.table.setRanges(r);
       };
     }
-    function historyFirst() {  // tens of KB: drawn before the full set (~0.8 MB at 10k) arrives
-      if (st.historyAsked) return Promise.resolve();
-      st.historyAsked = true;
-      return CV.api("figures", {study: name, kinds: "history"}).then(function (f) {
-        if (f.figures.history && document.getElementById("fig-history")) {
-          document.getElementById("sec-history").style.display = "";
-          CV.plot("fig-history", f.figures.history, {click: open, select: brush(null), preview: true});
-        }
-      }, function () { /* the full set below draws it */ });
-    }
+    // tens of KB: its preview is drawn before the full set (~0.8 MB at 10k) is asked
+    painted.push(st.firstHistory.then(function (f) {
+      if (f.figures.history && document.getElementById("fig-history")) {
+        document.getElementById("sec-history").style.display = "";
+        CV.plot("fig-history", f.figures.history, {click: open, select: brush(null), preview: true});
+      }
+    }, function () { /* the full set below draws it */ }));
     function figures() {
-      return historyFirst().then(function () { return CV.api("figures", {study: name, since: st.figSeq}); }).then(function (f) {
+      return CV.api("figures", {study: name, since: st.figSeq}).then(function (f) {
         if (!f.changed || !document.getElementById("fig-history")) return;
         st.figSeq = f.seq;  // -1 while importance is computed: asked again on the next poll
         FIGS.forEach(function (k) {
@@ -153,7 +156,15 @@
           st.table = new CV.Table(name, s.direction, Object.keys(s.space || {}));
           slot.appendChild(st.table.node);
         }
-        // the cheap table first; the figures only once it has drawn its rows
+        if (st.firstPage) {  // the first poll: the table's page was asked with the summary
+          var first = st.table.load(st.firstPage);
+          st.firstPage = null;
+          painted.push(first.catch(function () { /* the next poll asks again */ }));
+          return Promise.all(painted).then(function () {
+            CV.afterPaint(function () { CV.holdPlotly = false; CV.loadPlotly(); });
+            return figures();
+          });
+        }
         return st.table.load().then(figures, figures);
       }).catch(function (e) {
         CV.live(false);

@@ -4,11 +4,13 @@
 "use strict";
 (function () {
   var el = CV.el;
+  // a new table's query: newest first, 25 rows, no filter
+  var FIRST = {offset: 0, limit: 25, sort: "number", order: "desc", state: "", text: "", ranges: []};
 
   function Table(study, direction, columns) {
     this.study = study; this.direction = direction || "minimize"; this.columns = columns || [];
-    this.offset = 0; this.limit = 25; this.sort = "number"; this.order = "desc";
-    this.state = ""; this.text = ""; this.ranges = []; this.total = 0; this.seq = -1;
+    Object.assign(this, FIRST);
+    this.total = 0; this.seq = -1;
     this.node = el("section", {id: "trials-section"});
     this.build();
   }
@@ -84,12 +86,17 @@
       this.chips.appendChild(all);
     }
   };
-  Table.prototype.load = function () {
+  // the query of the table as it stands (the first page of a new table: Table.first)
+  Table.prototype.query = function () {
+    return {study: this.study, offset: this.offset, limit: this.limit, sort: this.sort,
+            order: this.order, state: this.state || null, q: this.text || null,
+            filters: this.ranges.length ? JSON.stringify(this.ranges) : null};
+  };
+  // ``asked``: the promise of a request for exactly this.query(), sent before the table existed
+  Table.prototype.load = function (asked) {
     var self = this, name = this.study;
     this.renderChips();
-    return CV.api("trials", {study: name, offset: this.offset, limit: this.limit, sort: this.sort,
-                             order: this.order, state: this.state || null, q: this.text || null,
-                             filters: this.ranges.length ? JSON.stringify(this.ranges) : null})
+    return (asked || CV.api("trials", this.query()))
       .then(function (page) { if (self.study === name) self.render(page); });
   };
   Table.prototype.header = function (cols) {
@@ -143,5 +150,7 @@
     var filtered = page.total !== page.n_trials ? " (filtered from " + page.n_trials + ")" : "";
     this.info.textContent = page.total ? "rows " + (page.offset + 1) + "–" + (page.offset + page.rows.length) + " of " + page.total + filtered : "no trials" + filtered;
   };
+  // the first page a new table of ``study`` shows (asked before the study's summary arrives)
+  Table.first = function (study) { return CV.api("trials", Table.prototype.query.call(Object.assign({study: study}, FIRST))); };
   CV.Table = Table;
 })();
