@@ -197,6 +197,18 @@ def test_babysat_page_shows_applied_events_and_the_lr_in_use(browser: Any,
                           ".filter(t => t.name.startsWith('nudge')).map(t => t.x.length)")
     assert marks == [2]
     assert page.locator("#fig-trial g.textpoint").count() == 0
+    # the right axis (lr in use: 0.2, 0.1, 0.05 after two halvings) reads at 1-2-5 values,
+    # lowest at the bottom, and the lowest lr in use sits on its label, not below every label
+    y2 = page.evaluate("() => [...document.querySelectorAll('#fig-trial g.y2tick text')]"
+                       ".map(t => [t.textContent, t.getBoundingClientRect().y])")
+    assert [t for t, _ in y2] == ["0.05", "0.1", "0.2"]
+    assert y2[0][1] > y2[1][1] > y2[2][1]  # screen y grows downwards
+    line_bottom = page.evaluate(
+        "() => { const n = document.getElementById('fig-trial').data"
+        ".findIndex(t => t.name === 'lr in use');"
+        " const p = document.querySelectorAll('#fig-trial .scatterlayer .trace')[n]"
+        ".querySelector('path.js-line').getBoundingClientRect(); return p.y + p.height; }")
+    assert abs(line_bottom - (y2[0][1] + 7)) < 8, (line_bottom, y2)  # label centre ~7 px down
     assert page.locator("pre").count() == 0  # no raw JSON dump
     assert (page.evaluate("document.body.scrollHeight")) < 3000
     assert not [m for m in console if "pageerror" in m]

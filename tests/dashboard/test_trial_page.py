@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +66,9 @@ def test_events_are_applied_as_caviar_history_says(babysat: tuple[caviar.Study, 
     assert all("text" not in tr.get("mode", "") for tr in fig)
     used = next(tr for tr in fig if tr["name"] == "lr in use")
     assert used["yaxis"] == "y2" and used["y"][0] == 0.2 and used["y"][-1] == pytest.approx(0.05)
+    y2 = page["figure"]["layout"]["yaxis2"]
+    assert y2["type"] == "log" and y2["ticktext"] == ["0.05", "0.1", "0.2"]
+    assert y2["range"][0] < math.log10(0.05) and y2["range"][1] > math.log10(0.2)
     names = {a["name"]: a["text"] for a in page["attrs"]["user"]}
     assert names["schedule"] == f"{EPOCHS} values with keys epoch, lr"
     assert all(len(a["text"]) <= 160 for a in page["attrs"]["user"] + page["attrs"]["system"])

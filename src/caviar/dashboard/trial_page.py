@@ -22,6 +22,7 @@ from typing import Any
 
 from caviar.storage import Event
 from caviar.trial_record import FrozenTrial
+from caviar.viz import ticks
 
 SYMBOLS = {"nudge": "triangle-up", "pause": "square", "resume": "circle", "stop": "x",
            "rewind": "triangle-left", "resumed": "star"}
@@ -156,10 +157,17 @@ def trial_figure(t: FrozenTrial, curve: Mapping[int, float], rows: Sequence[Mapp
                          "x": [p[0] for p in pts], "y": [p[1] for p in pts], "yaxis": "y2",
                          "line": {"shape": "hv", "dash": "dash", "width": 1.5}})
     if len(data) > 1 and any(d.get("yaxis") == "y2" for d in data):
-        ys2 = [y for d in data if d.get("yaxis") == "y2" for y in d["y"]]
+        ys2 = [float(y) for d in data if d.get("yaxis") == "y2" for y in d["y"]]
+        log = min(ys2) > 0
+        # ticks at real values (0.05 / 0.1 / 0.2), the axis widened to the ticks around them
+        vals, text, (lo, hi) = ticks.enclosing_ticks(min(ys2), max(ys2), log=log)
+        ends = [math.log10(lo), math.log10(hi)] if log else [lo, hi]
+        pad = (ends[1] - ends[0]) * 0.04
         layout["yaxis2"] = {"overlaying": "y", "side": "right", "showgrid": False,
-                            "title": {"text": ", ".join(nudged)}, "tickformat": ".2g",
-                            "type": "log" if min(ys2) > 0 else "linear"}
+                            "title": {"text": ", ".join(nudged)},
+                            "type": "log" if log else "linear", "tickmode": "array",
+                            "tickvals": vals, "ticktext": text,
+                            "range": [ends[0] - pad, ends[1] + pad]}
     layout["shapes"] = shapes
     return {"data": data, "layout": layout}
 

@@ -80,6 +80,47 @@ def log_ticks(lo: float, hi: float) -> tuple[list[float], list[str]]:
     return linear_ticks(lo, hi)
 
 
+def enclosing_ticks(lo: float, hi: float, *, log: bool
+                    ) -> tuple[list[float], list[str], tuple[float, float]]:
+    """Ticks for an axis of measured values (not a param's declared range): the axis is widened
+    to the nearest tick at or beyond ``lo`` and ``hi``, so the lowest and highest values sit
+    on or inside labelled marks. Log axes (``lo > 0``): decades, else 1/2/5 x 10^k, else every
+    digit, the first that gives 3 to ``MAX_TICKS`` ticks without widening the axis to more than
+    twice its span (in decades); linear axes: a 1/2/5 step. Returns ``(values, labels,
+    (low, high))``, the axis range in values."""
+    if not (math.isfinite(lo) and math.isfinite(hi)) or lo > hi or (log and lo <= 0):
+        raise ValueError(f"enclosing_ticks: needs finite lo <= hi (lo > 0 on a log axis), "
+                         f"got lo={lo!r}, hi={hi!r}, log={log}; give the smallest and largest finite "
+                         "value drawn (positive ones only on a log axis)")
+    if not log:
+        if hi == lo:
+            lo, hi = lo - (abs(lo) or 1.0) / 2, hi + (abs(hi) or 1.0) / 2
+        step = nice_step(hi - lo, MAX_TICKS - 1)
+        a = float(f"{math.floor(lo / step + 1e-9) * step:.12g}")
+        b = float(f"{math.ceil(hi / step - 1e-9) * step:.12g}")
+        vals, text = linear_ticks(a, b, max_ticks=MAX_TICKS)
+        return vals, text, (a, b)
+    if hi == lo:
+        lo, hi = lo / 1.5, hi * 1.5
+    span = math.log10(hi / lo)
+    best: tuple[float, list[float], tuple[float, float]] | None = None
+    for mults in ((1.0,), (1.0, 2.0, 5.0), tuple(float(m) for m in range(1, 10))):
+        k0, k1 = math.floor(math.log10(lo)) - 1, math.ceil(math.log10(hi)) + 1
+        grid = sorted(float(f"{m * 10.0 ** k:.12g}") for k in range(k0, k1 + 1) for m in mults)
+        a = max(v for v in grid if v <= lo * (1 + 1e-9))
+        b = min(v for v in grid if v >= hi * (1 - 1e-9))
+        vals = [v for v in grid if a <= v <= b]
+        widened = math.log10(b / a) / span if span > 0 else 1.0
+        if 3 <= len(vals) <= MAX_TICKS and widened <= 2.0:
+            return vals, [label(v) for v in vals], (a, b)
+        if 2 <= len(vals) <= 2 * MAX_TICKS and (best is None or widened < best[0]):
+            best = (widened, vals, (a, b))
+    if best is None:  # pragma: no cover - some digit grid always gives 2..16 marks
+        vals, text = log_ticks(lo, hi)
+        return vals, text, (lo, hi)
+    return best[1], [label(v) for v in best[1]], best[2]
+
+
 def reverse_log_ticks(low: float, high: float) -> tuple[list[float], list[str]]:
     """Betas for a reverse-log axis over ``[low, high]``: decades of ``1 - beta`` (0.9, 0.99,
     0.999), the 2x/5x marks when fewer than three decades fit. Returns ``(betas, labels)``
