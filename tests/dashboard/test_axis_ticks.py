@@ -22,13 +22,13 @@ def test_log_axis(lo: float, hi: float, text: list[str], bounds: tuple[float, fl
 
 
 def test_linear_axis_encloses_on_a_125_step() -> None:
-    vals, labels, (a, b) = enclosing_ticks(0.03, 0.97, log=False)
+    _, labels, (a, b) = enclosing_ticks(0.03, 0.97, log=False)
     assert labels == ["0", "0.2", "0.4", "0.6", "0.8", "1"] and (a, b) == (0.0, 1.0)
 
 
 @pytest.mark.parametrize(("lo", "hi", "log"), [(0.2, 0.05, True), (0.0, 1.0, True),
                                               (float("nan"), 1.0, False)])
 def test_bad_input_says_what_to_give(lo: float, hi: float, log: bool) -> None:
-    with pytest.raises(ValueError, match="enclosing_ticks: needs finite lo <= hi.*give the "
-                                         "smallest and largest"):
+    with pytest.raises(ValueError, match=r"enclosing_ticks: needs finite lo <= hi.*give the "
+                                         r"smallest and largest"):
         enclosing_ticks(lo, hi, log=log)

@@ -90,8 +90,8 @@ def enclosing_ticks(lo: float, hi: float, *, log: bool
     (low, high))``, the axis range in values."""
     if not (math.isfinite(lo) and math.isfinite(hi)) or lo > hi or (log and lo <= 0):
         raise ValueError(f"enclosing_ticks: needs finite lo <= hi (lo > 0 on a log axis), "
-                         f"got lo={lo!r}, hi={hi!r}, log={log}; give the smallest and largest finite "
-                         "value drawn (positive ones only on a log axis)")
+                         f"got lo={lo!r}, hi={hi!r}, log={log}; give the smallest and largest "
+                         "finite value drawn (positive ones only on a log axis)")
     if not log:
         if hi == lo:
             lo, hi = lo - (abs(lo) or 1.0) / 2, hi + (abs(hi) or 1.0) / 2
