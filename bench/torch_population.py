@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import copy
 import multiprocessing as mp
+import os
 import sys
 import time
 from pathlib import Path
@@ -134,43 +135,61 @@ def _worker_init() -> None:
     torch.set_num_threads(1)
 
 
-def _worker(job: tuple[str, dict[str, Any], int, int | None]) -> float:
-    return train_plain(*job)
+def _worker(job: tuple[str, dict[str, Any], int, int | None]) -> tuple[float, int, float]:
+    c = time.process_time()
+    acc = train_plain(*job)
+    return acc, os.getpid(), time.process_time() - c
 
 
 def peer_a(workload: str, cs: list[dict[str, Any]], epochs: int, n_train: int | None,
-           threads: int) -> tuple[float, list[float]]:
+           threads: int) -> tuple[float, float, list[float]]:
+    """(wall s/trial, CPU s/trial, accuracies)."""
     torch.set_num_threads(threads)
     train_plain(workload, cs[0], 1, n_train)  # warm
-    t = time.perf_counter()
-    accs = [train_plain(workload, c, epochs, n_train) for c in cs]
-    return (time.perf_counter() - t) / len(cs), accs
+    t, c = time.perf_counter(), time.process_time()
+    accs = [train_plain(workload, cfg, epochs, n_train) for cfg in cs]
+    return ((time.perf_counter() - t) / len(cs), (time.process_time() - c) / len(cs), accs)
 
 
 def peer_b(pool: Any, workload: str, cs: list[dict[str, Any]], epochs: int,
-           n_train: int | None) -> tuple[float, list[float]]:
+           n_train: int | None) -> tuple[float, float, list[float]]:
+    """(wall s/trial, CPU-bound s/trial, accuracies); the CPU-bound figure is the busiest
+    worker's CPU seconds over the trials: the wall time on 2 otherwise idle cores."""
     pool.map(_worker, [(workload, cs[0], 1, n_train)] * 2, chunksize=1)  # warm both
     t = time.perf_counter()
-    accs = pool.map(_worker, [(workload, c, epochs, n_train) for c in cs], chunksize=1)
-    return (time.perf_counter() - t) / len(cs), list(accs)
+    out = pool.map(_worker, [(workload, c, epochs, n_train) for c in cs], chunksize=1)
+    wall = (time.perf_counter() - t) / len(cs)
+    busy: dict[int, float] = {}
+    for _, pid, cpu in out:
+        busy[pid] = busy.get(pid, 0.0) + cpu
+    return wall, max(busy.values()) / len(cs), [a for a, _, _ in out]
 
 
 def caviar_run(workload: str, cs: list[dict[str, Any]], P: int, epochs: int,
-               n_train: int | None, threads: int) -> tuple[float, list[float], int]:
+               n_train: int | None, threads: int, program: str = "auto"
+               ) -> tuple[float, float, list[float], list[str]]:
+    """(wall s/trial, CPU s/trial, accuracies, group labels)."""
     torch.set_num_threads(threads)
     x, y, xv, yv = load(workload, n_train)
     members = [member(workload, c) for c in cs[:P]]
-    ct.train_population(members[:2], (x[:256], y[:256]), (xv[:64], yv[:64]), epochs=1)  # warm
-    t = time.perf_counter()
-    res = ct.train_population(members, (x, y), (xv, yv), epochs=epochs)
-    return ((time.perf_counter() - t) / len(members), [r.metric for r in res.members],
-            len(res.groups))
+    ct.train_population(members[:2], (x[:256], y[:256]), (xv[:64], yv[:64]), epochs=1,
+                        program=program)  # warm
+    t, c = time.perf_counter(), time.process_time()
+    res = ct.train_population(members, (x, y), (xv, yv), epochs=epochs, program=program)
+    return ((time.perf_counter() - t) / len(members), (time.process_time() - c) / len(members),
+            [r.metric for r in res.members], res.groups)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--workloads", default="bn-mlp,bn-cnn,ln-mlp")
+    ap.add_argument("--only", default=None,
+                    help="WORKLOAD[:SCENARIO],... e.g. bn-cnn:hp,bn-mlp:hp (default: all)")
+    ap.add_argument("--programs", default="auto",
+                    help="caviar programs to run side by side: auto, vmap, fused (comma list)")
+    ap.add_argument("--out", default=None, help="results file (default: bench/results/"
+                    "torch_population.txt for a full run of everything)")
     ap.add_argument("--peer-trials", type=int, default=8)
     ap.add_argument("--sizes", default="8,32,128")
     ap.add_argument("--threads", type=int, default=1,
@@ -191,32 +210,47 @@ def main() -> None:
         print(s, flush=True)
         lines.append(s)
 
-    import os
-
     say(lines[0])
     say(f"load average at start (the 2 cores are shared): {os.getloadavg()[0]:.2f}")
     ctx = mp.get_context("spawn")
+    say("ratios: wall = wall-clock s/trial against the best peer by wall; cpu = CPU s/trial "
+        "(caviar's process CPU time; (a)'s; (b)'s busiest worker, i.e. its wall time on 2 idle "
+        "cores) against the best peer by that measure: the fairer one under load")
+    runs = [(w, sc) for w in args.workloads.split(",") for sc in ("hp", "hp+shape")]
+    if args.only:
+        want = [o.split(":") for o in args.only.split(",")]
+        runs = [(w, sc) for w, sc in runs if any(o[0] == w and (len(o) == 1 or o[1] == sc)
+                                                  for o in want)]
+    ctx = mp.get_context("spawn")
     with ctx.Pool(2, initializer=_worker_init) as pool:
-        for w in args.workloads.split(","):
-            for scenario in ("hp", "hp+shape"):
-                cs = configs(w, scenario, max(sizes))
-                peer = cs[:n_peer]
-                ta, acc_a = peer_a(w, peer, epochs[w], n_train[w], args.threads)
-                tb, acc_b = peer_b(pool, w, peer, epochs[w], n_train[w])
-                best_name, best = ("(a) 1 process", ta) if ta <= tb else ("(b) 2 processes", tb)
-                say(f"{w} [{scenario}], {epochs[w]} epoch(s), {n_peer} peer trials: "
-                    f"(a) {ta:.3f} s/trial, (b) {tb:.3f} s/trial, mean val acc "
-                    f"{np.mean(acc_a):.4f} (a), {np.mean(acc_b):.4f} (b)")
-                for P in sizes:
-                    tc, acc_c, n_groups = caviar_run(w, cs, P, epochs[w], n_train[w], args.threads)
+        for w, scenario in runs:
+            cs = configs(w, scenario, max(sizes))
+            peer = cs[:n_peer]
+            ta, ca, acc_a = peer_a(w, peer, epochs[w], n_train[w], args.threads)
+            tb, cb, acc_b = peer_b(pool, w, peer, epochs[w], n_train[w])
+            best_name, best = ("(a)", ta) if ta <= tb else ("(b)", tb)
+            cbest_name, cbest = ("(a)", ca) if ca <= cb else ("(b)", cb)
+            say(f"{w} [{scenario}], {epochs[w]} epoch(s), {n_peer} peer trials, load "
+                f"{os.getloadavg()[0]:.2f}: (a) 1 process {ta:.3f} s/trial (cpu {ca:.3f}), "
+                f"(b) 2 processes {tb:.3f} s/trial (cpu-bound {cb:.3f}), mean val acc "
+                f"{np.mean(acc_a):.4f} (a), {np.mean(acc_b):.4f} (b)")
+            for P in sizes:
+                for prog in args.programs.split(","):
+                    tc, cc, acc_c, groups = caviar_run(w, cs, P, epochs[w], n_train[w],
+                                                       args.threads, prog)
                     k = min(P, n_peer)
-                    say(f"  caviar.torch P={P:<3d} {tc:.4f} s/trial = {best / tc:5.2f}x vs "
-                        f"{best_name}; {n_groups} program(s); mean val acc "
-                        f"{np.mean(acc_c[:k]):.4f} vs peer {np.mean(acc_a[:k]):.4f} "
-                        f"(same {k} configs)")
+                    paths = "/".join(sorted({g.rsplit(", ", 1)[-1] for g in groups}))
+                    say(f"  caviar.torch P={P:<3d} {prog:5s} {tc:.4f} s/trial = "
+                        f"{best / tc:5.2f}x vs {best_name} wall; cpu {cc:.4f} = "
+                        f"{cbest / cc:5.2f}x vs {cbest_name} cpu; {len(groups)} program(s) "
+                        f"({paths}); mean val acc {np.mean(acc_c[:k]):.4f} vs peer "
+                        f"{np.mean(acc_a[:k]):.4f} (same {k} configs); load "
+                        f"{os.getloadavg()[0]:.2f}")
     say(f"load average at end: {os.getloadavg()[0]:.2f}")
-    if not args.quick:
-        (HERE / "results" / "torch_population.txt").write_text("\n".join(lines) + "\n")
+    out = args.out or (None if args.quick or args.only else
+                       str(HERE / "results" / "torch_population.txt"))
+    if out:
+        Path(out).write_text("\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":

@@ -43,12 +43,15 @@ def mixed(make: object, batch_size: int = 32) -> list[ct.Member]:
     ]
 
 
+@pytest.mark.parametrize("program", ["fused", "vmap"])
 @pytest.mark.parametrize("make", [cnn, mlp], ids=["cnn-batchnorm2d", "mlp-bn-layernorm"])
-def test_every_member_equals_plain_torch_alone(digits64, make):
+def test_every_member_equals_plain_torch_alone(digits64, make, program):
     x, y, xv, yv = digits64
     members = mixed(make)
-    res = ct.train_population(members, (x, y), (xv, yv), epochs=2, dtype=torch.float64)
+    res = ct.train_population(members, (x, y), (xv, yv), epochs=2, dtype=torch.float64,
+                              program=program)
     assert len(res.groups) == 1  # mixed optimizers and schedules share one program
+    assert res.groups[0].endswith(f", {program}")
     for m, r in zip(members, res.members, strict=True):
         alone = train_alone(m, x, y, epochs=2)
         assert r.state == "complete"

@@ -20,6 +20,8 @@ from caviar.errors import UsageError
 from caviar.torch.check import check_member
 from caviar.torch.data import as_tensors
 from caviar.torch.data import batch_order as epoch_order
+from caviar.torch.fused import fusable
+from caviar.torch.fused_program import FusedProgram
 from caviar.torch.group import GroupPlan, plan_groups
 from caviar.torch.losses import resolve_loss, resolve_metric, target_dtype
 from caviar.torch.member import Member
@@ -43,6 +45,7 @@ DTYPES = (torch.float32, torch.float64)
 UNBATCHABLE = ("refuse", "one_at_a_time")
 BATCH_ORDERS = ("shared", "per_member")
 PRECISIONS = ("fp32", "bf16")
+PROGRAMS = ("auto", "vmap", "fused")
 
 
 def prepare_data(data: Any, what: str, loss: Any, dtype: torch.dtype, device: torch.device
@@ -75,7 +78,7 @@ def train_population(members: Sequence[Member], train: Any, val: Any, *,
                      eval_batch: int | None = None, on_epoch: OnEpoch | None = None,
                      on_groups: Callable[[list[str]], None] | None = None,
                      unbatchable: str = "refuse", batch_order: str = "shared",
-                     precision: str = "fp32",
+                     precision: str = "fp32", program: str = "auto",
                      first_epoch: int = 0,
                      resume: Sequence[Mapping[str, Any] | None] | None = None,
                      on_state: OnState | None = None,
@@ -88,6 +91,9 @@ def train_population(members: Sequence[Member], train: Any, val: Any, *,
     order seed: its index i); each is cut into the member's batches.
     ``precision``: "fp32" (the dtype's own arithmetic) or "bf16" (forward and loss under
     ``torch.autocast(device_type="cuda", dtype=torch.bfloat16)``; CUDA and float32 only).
+    ``program``: "auto" (each group whose module ``fusable`` accepts runs as the fused
+    program, the others as the vmap program), "vmap" (every group vmapped) or "fused" (every
+    group fused; a module that cannot be is refused, naming why).
     ``unbatchable``: "refuse" (a module torch.func cannot batch is refused before training,
     naming the reason) or "one_at_a_time" (its group trains member by member instead).
     Resuming: ``first_epoch`` is the first epoch to run (0-based; the batch order and every
@@ -115,12 +121,25 @@ def train_population(members: Sequence[Member], train: Any, val: Any, *,
     if unbatchable not in UNBATCHABLE:
         raise UsageError(f"unbatchable: must be one of {', '.join(map(repr, UNBATCHABLE))}, "
                          f"got unbatchable={unbatchable!r}")
-    plans, solo = [], set()
+    if program not in PROGRAMS:
+        raise UsageError(f"program: must be one of {', '.join(map(repr, PROGRAMS))}, got "
+                         f"program={program!r}")
+    plans: list[GroupPlan] = []
+    solo: set[int] = set()
+    fused: set[int] = set()
     for plan in plan_groups(members):  # before any training: runs, fits the loss, batches
         model = convert(members[plan.members[0]].model, dev, dtype)
         if check_member(model, loss, loss_fn, x[:2], y[:2], y, precision=precision,
                         allow_unbatchable=unbatchable == "one_at_a_time"):
-            plans.append(plan)
+            why = fusable(model) if program != "vmap" else "program='vmap' was asked"
+            if why is not None and program == "fused":
+                raise UsageError(f"program='fused': model {type(model).__name__} cannot run "
+                                 f"as the fused program because {why}; use program='auto' "
+                                 "(such groups run vmapped)")
+            if why is None:
+                fused.add(len(plans))
+            plans.append(GroupPlan(plan.members, plan.micro_batch, plan.label + (
+                ", fused" if why is None else ", vmap")))
             continue
         for i in plan.members:
             solo.add(len(plans))
@@ -137,9 +156,8 @@ def train_population(members: Sequence[Member], train: Any, val: Any, *,
             r.train_loss = [float(v) for v in st.get("train_loss") or []]
     with torch.random.fork_rng(devices=[dev] if dev.type == "cuda" else []):
         torch.manual_seed(seed if not first_epoch else seed * 100_003 + first_epoch)
-        programs = [(SoloProgram if g in solo else Program)(p, members, dev, dtype, loss_fn,
-                                                            resume)
-                    for g, p in enumerate(plans)]
+        programs = [(SoloProgram if g in solo else FusedProgram if g in fused else Program)(
+            p, members, dev, dtype, loss_fn, resume) for g, p in enumerate(plans)]
         for prog in programs:
             prog.precision = precision
         _run(programs, results, x, y, xv, yv, metric_fn, range(first_epoch, epochs),
