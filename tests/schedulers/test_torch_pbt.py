@@ -195,9 +195,9 @@ def test_tune_torch_scheduler_pbt_runs_and_refuses_bad_options(tmp_path):
 
 
 def test_torch_pbt_example(capsys):
-    from tests.examples.test_examples import load
+    from examplesupport import load_example
 
-    out = load("torch_pbt_digits").main(population=8, epochs=4)
+    out = load_example("torch_pbt_digits").main(population=8, epochs=4)
     pbt = out["pbt"]
     # interval 2, 4 epochs: one exploit round (after epoch 1), 2 of 8 members copy
     assert sum(len(t.system_attrs.get("exploits") or []) for t in pbt.trials) == 2
