@@ -79,13 +79,33 @@ def _engine_params(params: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in params.items() if k in INPLACE_KEYS}
 
 
+def for_population(scheduler: Any, study_seed: int | None, trials: Sequence[Any]) -> Any:
+    """A copy of ``scheduler`` for one population of ``trials``. A seeded PBT draws its
+    exploits and explores from a stream of its seed, the study's seed and the population's
+    first trial number: the populations of one study choose apart (one seed for all would
+    repeat the same choices in each), and a re-run of a seeded study repeats every one."""
+    import copy
+
+    import numpy as np
+
+    own = copy.deepcopy(scheduler)
+    if isinstance(own, PBT) and own.seed is not None and trials:
+        first = min(int(t.number) for t in trials)
+        entropy = [int(own.seed), first] if study_seed is None else \
+            [int(own.seed), int(study_seed), first]
+        own.rng = np.random.default_rng([abs(v) for v in entropy])
+    return own
+
+
 class ScheduledPopulation:
-    """One population of trials under a scheduler; ``control`` is train_population's hook."""
+    """One population of trials under a scheduler; ``control`` is train_population's hook.
+    It runs its own copy of ``scheduler`` (``for_population``)."""
 
     def __init__(self, session: WorkerSession, trials: list[Any], scheduler: Any,
                  space: Space, watch: Any = None,
                  run_attrs: Mapping[str, Any] | None = None) -> None:
-        self.session, self.trials, self.scheduler = session, trials, scheduler
+        self.session, self.trials = session, trials
+        self.scheduler = for_population(scheduler, session.study.seed, trials)
         self.run_attrs = dict(run_attrs or {})
         self.space = space
         self.params = {i: dict(t.params) for i, t in enumerate(trials)}
@@ -200,16 +220,13 @@ def train_scheduled(session: WorkerSession, trials: list[Any], data: Any,
                     scheduler: Any, space: Space, watch: Any = None,
                     data_seed: int = 0) -> None:
     """Train one population of ``trials`` under ``scheduler`` and tell every trial."""
-    import copy
-
     from caviar import nn
 
     run_attrs = {"fixed": fixed, "dtype": str(dtype).replace("torch.", ""),
                  "data": {"name": getattr(data, "name", None), "seed": data_seed}}
     from caviar.adapters.schedule_watch import MemberWatch
 
-    run = ScheduledPopulation(session, trials, copy.deepcopy(scheduler), space, watch,
-                              run_attrs)
+    run = ScheduledPopulation(session, trials, scheduler, space, watch, run_attrs)
     configs = [{**fixed, **t.params, "seed": t.number} for t in trials]
     if run.watch is None:
         run.watch = MemberWatch(session.study.storage, trials, space, on_change=run.nudged)
