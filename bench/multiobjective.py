@@ -143,48 +143,86 @@ def _function_task(prob_name: str, label: str, seed: int, budgets: list[int]
     return [_hv(vals[:b], prob.ref) for b in budgets], w, c
 
 
-def _map(fn: Callable[..., Any], tasks: list[tuple[Any, ...]], jobs: int) -> list[Any]:
-    """``fn(*task)`` for each task, in order: here, or over ``jobs`` worker processes."""
+def _map(fn: Callable[..., Any], tasks: list[tuple[Any, ...]], jobs: int,
+         done: Callable[[tuple[Any, ...], Any], None] | None = None) -> list[Any]:
+    """``fn(*task)`` for each task, in order: here, or over ``jobs`` worker processes;
+    ``done(task, result)`` is called as each one finishes."""
     if jobs <= 1:
-        return [fn(*t) for t in tasks]
+        out = []
+        for t in tasks:
+            out.append(fn(*t))
+            if done is not None:
+                done(t, out[-1])
+        return out
     import multiprocessing as mp
-    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures import ProcessPoolExecutor, as_completed
 
     with ProcessPoolExecutor(jobs, mp_context=mp.get_context("spawn")) as pool:
-        futs = [pool.submit(fn, *t) for t in tasks]
-        return [f.result() for f in futs]
+        futs = {pool.submit(fn, *t): i for i, t in enumerate(tasks)}
+        res: list[Any] = [None] * len(tasks)
+        for f in as_completed(futs):
+            i = futs[f]
+            res[i] = f.result()
+            if done is not None:
+                done(tasks[i], res[i])
+        return res
 
 
 def functions_table(seeds: int, budgets: list[int], out: list[str], *, jobs: int = 1,
-                    problems: Sequence[str] | None = None) -> dict[str, Any]:
+                    problems: Sequence[str] | None = None, log: Path | None = None
+                    ) -> dict[str, Any]:
+    """Every (problem, strategy, seed) run, seed by seed (so a run stopped early holds whole
+    seeds); with ``log``, each finished run is appended to it as a JSON line and the runs
+    already there are not repeated (a stopped run resumes; ``--seeds 0`` only reports)."""
+    import json
+
     n = max(budgets)
+    probs = [p for p in PROBLEMS if problems is None or p.name in problems]
+    got: dict[tuple[str, str, int], tuple[list[float], float, float]] = {}
+    if log is not None and log.exists():
+        for line in log.read_text().splitlines():
+            r = json.loads(line)
+            if r["budgets"] == budgets:
+                got[(r["problem"], r["strategy"], r["seed"])] = (r["hv"], r["wall"], r["cpu"])
+    tasks = [(prob.name, label, seed, budgets) for seed in range(seeds) for prob in probs
+             for label, _, _ in STRATEGIES if (prob.name, label, seed) not in got]
+
+    def done(t: tuple[Any, ...], r: tuple[list[float], float, float]) -> None:
+        got[(t[0], t[1], t[2])] = r
+        if log is not None:
+            with log.open("a") as fh:
+                fh.write(json.dumps({"problem": t[0], "strategy": t[1], "seed": t[2],
+                                     "budgets": budgets, "hv": r[0], "wall": r[1],
+                                     "cpu": r[2]}) + "\n")
+        print(f"  {t[0]} {t[1]} seed {t[2]}: {r[0]} (load average {_load()})",
+              file=sys.stderr, flush=True)
+
+    _map(_function_task, tasks, jobs, done)
     table: dict[str, Any] = {}
-    for prob in PROBLEMS:
-        if problems is not None and prob.name not in problems:
+    labels = [lb for lb, _, _ in STRATEGIES]
+    for prob in probs:
+        # the seeds every strategy finished (all of them unless the run was stopped)
+        full = sorted(sd for sd in {k[2] for k in got if k[0] == prob.name}
+                      if all((prob.name, lb, sd) in got for lb in labels))
+        if not full:
             continue
         res: dict[tuple[str, int], float] = {}
         secs: dict[str, tuple[float, float]] = {}
-        tasks = [(prob.name, label, seed, budgets) for label, _, _ in STRATEGIES
-                 for seed in range(seeds)]
-        got = dict(zip([(t[1], t[2]) for t in tasks], _map(_function_task, tasks, jobs),
-                       strict=True))
-        for label, _, _ in STRATEGIES:
-            runs = [got[(label, seed)] for seed in range(seeds)]
-            secs[label] = (sum(r[1] for r in runs) / (seeds * n),
-                           sum(r[2] for r in runs) / (seeds * n))
+        for label in labels:
+            runs = [got[(prob.name, label, sd)] for sd in full]
+            secs[label] = (sum(r[1] for r in runs) / (len(full) * n),
+                           sum(r[2] for r in runs) / (len(full) * n))
             for i, b in enumerate(budgets):
                 res[(label, b)] = statistics.median(r[0][i] for r in runs)
-        print(f"  {prob.name} done (load average {_load()})", file=sys.stderr, flush=True)
         out.append(f"\n{prob.name} ({prob.k} objectives, {N_VARS} variables, reference "
                    f"{prob.ref}, true front {prob.best:.6g}): median hypervolume over "
-                   f"{seeds} seeds (load average {_load()})")
+                   f"{len(full)} seeds ({full[0]}..{full[-1]}; load average {_load()})")
         out.append(f"  {'strategy':16s}" + "".join(f"{'@' + str(b):>12s}" for b in budgets)
                    + f"{'ms/trial':>12s}{'CPU ms':>10s}")
-        for label, _, _ in STRATEGIES:
+        for label in labels:
             out.append(f"  {label:16s}" + "".join(f"{res[(label, b)]:12.6g}" for b in budgets)
                        + f"{secs[label][0] * 1e3:12.3g}{secs[label][1] * 1e3:10.3g}")
-        _best_lines(res, [lb for lb, _, _ in STRATEGIES], budgets, out)
-        print("\n".join(out[-len(STRATEGIES) - len(budgets) - 2:]), file=sys.stderr, flush=True)
+        _best_lines(res, labels, budgets, out)
         table[prob.name] = {"res": res, "secs": secs}
     return table
 
@@ -337,6 +375,9 @@ def main(argv: list[str] | None = None) -> str:
                     help="comma-separated test functions to run (default: zdt1,zdt2,dtlz2)")
     ap.add_argument("--jobs", type=int, default=1,
                     help="worker processes over the (strategy, seed) runs (default 1)")
+    ap.add_argument("--log", type=Path, default=None,
+                    help="append each finished test-function run to this JSON-lines file, "
+                         "and skip the runs it holds (resume; --seeds 0 only reports)")
     ap.add_argument("--mlp-budgets", default=None,
                     help="comma-separated trial counts for the MLP (default 100,300)")
     a = ap.parse_args(argv)
@@ -346,7 +387,7 @@ def main(argv: list[str] | None = None) -> str:
         ap.error(f"--problems: each must be one of {known}, got {a.problems!r}")
     if a.jobs < 1:
         ap.error(f"--jobs: must be >= 1, got {a.jobs}")
-    seeds = a.seeds or (2 if a.quick else 20)
+    seeds = (2 if a.quick else 20) if a.seeds is None else a.seeds
     budgets = [20, 40] if a.quick else [100, 300]
     mlp_budgets = [10, 20] if a.quick else [100, 300]
     if a.mlp_budgets:
@@ -357,7 +398,7 @@ def main(argv: list[str] | None = None) -> str:
     t0 = time.time()
     only = a.only
     if only in (None, "functions"):
-        functions_table(seeds, budgets, out, jobs=a.jobs, problems=problems)
+        functions_table(seeds, budgets, out, jobs=a.jobs, problems=problems, log=a.log)
     if only in (None, "mlp") and not a.no_mlp:
         mlp_table(a.mlp_seeds or (1 if a.quick else 3), mlp_budgets,
                   1 if a.quick else 4, 10 if a.quick else 25, out, jobs=a.jobs)
