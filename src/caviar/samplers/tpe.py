@@ -381,9 +381,11 @@ class TPESampler(Sampler):
         if table is None:
             table = split.book.tables[key] = _Table(ks)
         u = table.sync([c[1] for c in cols])     # one row a param
-        g = split.good[cols[0][0]]
+        rows = cols[0][0]
+        g = split.good if rows.shape[0] == split.good.shape[0] else split.good[rows]
         rest = ~g
-        good, bad = u[:, g].T, u[:, rest].T
+        # integer takes: a boolean mask on a 2-D array's columns is the slow path
+        good, bad = u.take(np.flatnonzero(g), axis=1).T, u.take(np.flatnonzero(rest), axis=1).T
         lies = [[unit_of(p, ps[p.name], k) for p in group] for k, ps in split.liars
                 if all(p.name in ps for p in group)]
         if lies:
