@@ -210,7 +210,7 @@ def main() -> None:
         print(s, flush=True)
         lines.append(s)
 
-    say(lines[0])
+    print(lines[0], flush=True)
     say(f"load average at start (the 2 cores are shared): {os.getloadavg()[0]:.2f}")
     ctx = mp.get_context("spawn")
     say("ratios: wall = wall-clock s/trial against the best peer by wall; cpu = CPU s/trial "
