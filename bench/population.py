@@ -26,6 +26,8 @@ bench/results/population.txt (population-quick.txt with --quick).
     python bench/population.py --quick        # small sizes, for the test suite (< 60 s)
     python bench/population.py --profile      # also the profile of one P=64 run
     python bench/population.py --steps        # eager vs compiled step (uniform, MLP_SPACE)
+    python bench/population.py --space-only --threads 1   # MLP_SPACE and the warm peer only,
+                                              # written to results/population-space.txt
 """
 
 from __future__ import annotations
@@ -259,6 +261,12 @@ def main() -> None:
         "--space-only", action="store_true", help="only the MLP_SPACE scenario (e) and its peer"
     )
     parser.add_argument(
+        "--threads",
+        default="1,2",
+        help="caviar's intra-op thread counts, comma-separated (default 1,2; on a loaded "
+        "machine 2 threads can take many times longer: --threads 1)",
+    )
+    parser.add_argument(
         "--steps",
         action="store_true",
         help="only eager vs compiled step on uniform 2x64 and MLP_SPACE (P=64) beside the warm "
@@ -267,6 +275,7 @@ def main() -> None:
     args = parser.parse_args()
 
     quick = args.quick
+    caviar_threads = [int(t) for t in args.threads.split(",")]
     repeats = args.repeats or (1 if quick else 3)
     epochs = 2 if quick else BASE["epochs"]
     peer_n = 1 if quick else 8
@@ -316,7 +325,7 @@ def main() -> None:
     )
     peer_trials([{**base, "epochs": 1}], data, 1)  # warm up: lazy initialisation, caches
     caviar_trials(same(2), data, 1)
-    for t in (1, 2):
+    for t in caviar_threads:
         run(
             f"(e) caviar, MLP_SPACE P={space_e_n}",
             t,
@@ -337,7 +346,23 @@ def main() -> None:
     )
     if args.space_only:
         warm.close()
-        print("\n".join(f"{r[0]} threads={r[1]} {r[3]:.4f} s/trial acc {r[4]:.4f}" for r in rows))
+        best = min(r[3] for r in rows if r[0].startswith("(e) caviar"))
+        peer_e = next(r for r in rows if r[0].startswith("(e) torch.nn"))
+        text = "\n".join(
+            [
+                f"caviar.nn population benchmark, --space-only: digits, {epochs} epochs, "
+                f"float32, medians of {repeats}; torch {torch.__version__}; load average "
+                f"before/after {load_before:.2f}/{os.getloadavg()[0]:.2f}",
+                *(f"{r[0]:52s} threads={r[1]} {r[3]:.4f} s/trial acc {r[4]:.4f}" for r in rows),
+                f"vs the warm peer on the same {space_e_n} MLP_SPACE configs: caviar {best:.4f} "
+                f"vs {peer_e[3]:.4f} s/trial = {peer_e[3] / best:.1f}x",
+            ]
+        )
+        print(text)
+        name = "population-space-quick.txt" if quick else "population-space.txt"
+        out = args.out or HERE / "results" / name
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text + "\n")
         return
     for t in (1, 2):
         run(
@@ -353,7 +378,7 @@ def main() -> None:
         lambda: peer_processes(same(2 * peer_n), data, 2),
     )
     for p in sizes:
-        for t in (1, 2):
+        for t in caviar_threads:
             run(
                 f"(c) caviar population P={p}",
                 t,
@@ -361,7 +386,7 @@ def main() -> None:
                 lambda p=p, t=t: caviar_trials(same(p), data, t),
             )
     space = tuning_space(space_n, 0, epochs)
-    for t in (1, 2):
+    for t in caviar_threads:
         run(
             f"(d) caviar, tuning space P={space_n}",
             t,

@@ -38,6 +38,24 @@ def test_population_benchmark_quick(tmp_path):
     assert float(parity) < 0.02, table  # same configs, same seeds: same accuracy as torch.nn
 
 
+def test_population_benchmark_space_only_quick(tmp_path):
+    """--space-only: the MLP_SPACE rows, the warm peer and the ratio naming it, written out."""
+    out = tmp_path / "population-space-quick.txt"
+    proc = subprocess.run(
+        [sys.executable, str(BENCH), "--quick", "--space-only", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    table = out.read_text()
+    assert "load average before/after" in table
+    assert "(e) torch.nn, 2 warm processes x 1 thread, MLP_SPACE" in table
+    assert "vs the warm peer on the same 8 MLP_SPACE configs" in table
+    assert "(c) caviar" not in table
+
+
 @pytest.mark.slow  # compiles one program: ~1-2 min with a cold inductor cache (8 min under load 14)
 def test_population_benchmark_steps_quick(tmp_path):
     """--steps: eager and compiled rows, each with its ratio against the named warm peer."""
