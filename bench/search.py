@@ -15,7 +15,8 @@ the same engine): median best validation error. Writes bench/results/search.txt.
 
     python bench/search.py            # the full benchmark (50 seeds; 10 for the MLP)
     python bench/search.py --quick    # small sizes, for the test suite
-    python bench/search.py --only overhead   # one section (regret, hyperband, overhead, mlp)
+    python bench/search.py --only overhead   # one section (regret, hyperband, overhead, mlp);
+                                             # overhead's replaces its part of search.txt
 """
 
 from __future__ import annotations
@@ -394,7 +395,8 @@ def main(argv: list[str] | None = None) -> str:
     ap.add_argument("--no-mlp", action="store_true", help="skip the digits BN-MLP rows")
     ap.add_argument("--no-write", action="store_true")
     ap.add_argument("--only", choices=["regret", "hyperband", "overhead", "mlp"], default=None,
-                    help="run one section (implies --no-write)")
+                    help="run one section (overhead: its paragraphs replace those of "
+                         "bench/results/search.txt unless --no-write; others write nothing)")
     a = ap.parse_args(argv)
     seeds = a.seeds or (3 if a.quick else 50)
     budgets = [25, 50] if a.quick else [25, 50, 100]
@@ -417,7 +419,26 @@ def main(argv: list[str] | None = None) -> str:
     if not a.quick and not a.no_write and only is None:
         (HERE / "results").mkdir(exist_ok=True)
         (HERE / "results" / "search.txt").write_text(text + "\n")
+    elif not a.quick and not a.no_write and only == "overhead":
+        _splice(HERE / "results" / "search.txt", out, OVERHEAD_TITLE)
     return text
+
+
+OVERHEAD_TITLE = "TPE per-trial overhead"
+
+
+def _splice(path: Path, out: list[str], title: str) -> None:
+    """Replace the paragraphs of ``path`` that start with ``title`` by those of ``out`` (in
+    the place of the first one; else before the closing timing line), keeping the rest."""
+    new = [p.strip("\n") for p in "\n".join(out[1:-1]).split("\n\n")
+           if p.strip("\n").startswith(title)]
+    old = path.read_text().rstrip("\n").split("\n\n") if path.exists() else []
+    at = next((i for i, p in enumerate(old) if p.startswith(title)), None)
+    rest = [p for p in old if not p.startswith(title)]
+    if at is None:
+        at = len(rest) - 1 if rest and rest[-1].startswith("(") else len(rest)
+    path.parent.mkdir(exist_ok=True)
+    path.write_text("\n\n".join(rest[:at] + new + rest[at:]) + "\n")
 
 
 if __name__ == "__main__":

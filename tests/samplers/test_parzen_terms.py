@@ -71,3 +71,13 @@ def test_tpe_proposes_the_same_with_the_straightforward_forms(monkeypatch):
     monkeypatch.setattr(_parzen, "_logsumexp", _parzen._logsumexp_full)
     monkeypatch.setattr(_parzen, "_log_norm", _plain_log_norm)
     assert _params(300) == fast
+
+
+@pytest.mark.parametrize(("m", "k", "n"), [(24, 13, 2000), (24, 11, 10), (128, 40, 3001),
+                                          (1, 1, 70_000)])
+def test_the_product_in_column_blocks_equals_one_product(m, k, n):
+    rng = np.random.default_rng(m + k + n)
+    f, w = rng.normal(size=(m, k)), rng.normal(0, 1e4, size=(k, n))
+    got = _parzen._product(f, w)
+    assert got.shape == (m, n)
+    assert np.allclose(got, f @ w, rtol=1e-14, atol=1e-9)

@@ -398,7 +398,8 @@ class TPESampler(Sampler):
         lk = Parzen(good, ks, self.prior_weight)
         gk = Parzen(bad, ks, self.prior_weight, ramp_weights(bad.shape[0]), sig=sig)
         x = lk.sample(gen, self._n_candidates(bad.shape[0] + 1))
-        score = lk.logpdf(x) - gk.logpdf(x)
+        f = lk.features(x)   # the same axes: one feature matrix for both
+        score = lk.logpdf(x, f) - gk.logpdf(x, f)
         best = x[int(np.argmax(score))]
         out: dict[str, Any] = {}
         for j, p in enumerate(group):
@@ -425,5 +426,6 @@ class TPESampler(Sampler):
         lm = Parzen(good_u[:, None], [0], self.prior_weight)
         gm = Parzen(bad_u[:, None], [0], self.prior_weight, ramp_weights(bad_u.shape[0]))
         x = lm.sample(gen, self._n_candidates(bad_u.shape[0] + 1))
-        score = lm.logpdf(x) - gm.logpdf(x)
+        f = lm.features(x)
+        score = lm.logpdf(x, f) - gm.logpdf(x, f)
         return float(x[int(np.argmax(score)), 0])
