@@ -41,7 +41,8 @@ from caviar.cli.show import best_text, console, esc
               "(forward FLOPs per example), train_seconds (minimize), e.g. "
               "val_accuracy,n_params; prints the Pareto front.")
 @click.option("--device", default="cpu", show_default=True, help="cpu, cuda, cuda:1, ...")
-@click.option("--threads", type=int, default=None, help="torch threads (default: all cores).")
+@click.option("--threads", type=int, default=None,
+              help="torch threads (default: 1 on CPU, the fastest for populations; docs/nn.md).")
 @stale_after_option
 @storage_option
 @quiet_option
