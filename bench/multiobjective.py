@@ -11,7 +11,9 @@ against parameter count. Last, the per-trial overhead of NSGA-II around 1,000 fi
 trials, caviar against Optuna (in memory, ZDT1 asked define-by-run). Writes
 bench/results/multiobjective.md.
 
-    python bench/multiobjective.py            # the full benchmark (6 seeds; 2 for the MLP)
+    python bench/multiobjective.py            # the full benchmark (20 seeds; 3 for the MLP)
+    python bench/multiobjective.py --only functions --seeds 20 --jobs 2 --log runs.jsonl
+    python bench/multiobjective.py --only functions --seeds 0 --log runs.jsonl  # report only
     python bench/multiobjective.py --quick    # small sizes, for the test suite
 """
 
