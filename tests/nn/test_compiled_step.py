@@ -5,9 +5,10 @@ optimizer moments and per-epoch losses, after a few epochs.
 Adam and RMSprop divide by ``sqrt(s) + eps``: where a gradient is nearly zero (batch norm
 makes many so), the last-bit differences of a reordered sum (inductor's reductions, fused
 multiply-adds) are multiplied by about ``lr / eps``. With the default eps=1e-8 that lifts them to
-~1e-10 after one step (then they stay there); the 1e-12 checks use eps=1e-4, and the default eps
-is checked to 1e-9. The programs do not depend on eps (it is a [P, 1] input), so both runs share
-them.
+~1e-10 after one step, and over three epochs up to ~1.3e-9 (seen with kernels from a warm cache,
+which reorder sums differently from a cold compile); the 1e-12 checks use eps=1e-4, and the
+default eps is checked to 1e-8. The programs do not depend on eps (it is a [P, 1] input), so
+both runs share them.
 
 Compiling costs tens of seconds per program on the 2-core machine, so each scenario compiles
 once (module fixtures); the programs are reused by every test of the module."""
@@ -139,7 +140,7 @@ def _train(cfgs: list[dict[str, Any]], data: Dataset, step: str) -> list[Any]:
 
 SCENARIOS = {
     "mixed": (_mixed(), TOL),
-    "mixed-default-eps": (_mixed(1e-8), 1e-9),
+    "mixed-default-eps": (_mixed(1e-8), 1e-8),
     "sigmoid": (_sigmoid(), TOL),
 }
 
