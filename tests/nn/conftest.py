@@ -12,6 +12,12 @@ import torch
 from caviar.nn import Dataset, load_dataset, train_reference
 
 
+def head(data: Dataset, n_train: int, n_val: int, name: str) -> Dataset:
+    """The first ``n_train`` training and ``n_val`` validation examples of ``data``."""
+    return Dataset(data.X_train[:n_train], data.y_train[:n_train], data.X_val[:n_val],
+                   data.y_val[:n_val], data.n_classes, name)
+
+
 @pytest.fixture(scope="session")
 def digits() -> Dataset:
     return load_dataset("digits", seed=0, val_fraction=0.2)
@@ -20,28 +26,14 @@ def digits() -> Dataset:
 @pytest.fixture(scope="session")
 def small_digits(digits: Dataset) -> Dataset:
     """400 training examples: fast enough for many float64 reference runs."""
-    return Dataset(
-        digits.X_train[:400],
-        digits.y_train[:400],
-        digits.X_val[:200],
-        digits.y_val[:200],
-        digits.n_classes,
-        "digits-small",
-    )
+    return head(digits, 400, 200, "digits-small")
 
 
 @pytest.fixture(scope="session")
 def tiny(digits: Dataset) -> Dataset:
     """130 training examples and 60 validation ones (ticks of 16 rows: 8 full ones and a partial
     last one)."""
-    return Dataset(
-        digits.X_train[:130],
-        digits.y_train[:130],
-        digits.X_val[:60],
-        digits.y_val[:60],
-        digits.n_classes,
-        "digits-tiny",
-    )
+    return head(digits, 130, 60, "digits-tiny")
 
 
 @pytest.fixture()

@@ -11,17 +11,17 @@ import pytest
 BENCH = Path(__file__).resolve().parents[2] / "bench" / "population.py"
 
 
-def test_population_benchmark_quick(tmp_path):
+def run_bench(tmp_path: Path, *flags: str, timeout: int = 600) -> str:
+    """The benchmark run with ``flags`` in a child process; the table it wrote."""
     out = tmp_path / "population-quick.txt"
-    proc = subprocess.run(
-        [sys.executable, str(BENCH), "--quick", "--out", str(out)],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+    proc = subprocess.run([sys.executable, str(BENCH), *flags, "--out", str(out)],
+                          capture_output=True, text=True, timeout=timeout, check=False)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    table = out.read_text()
+    return out.read_text()
+
+
+def test_population_benchmark_quick(tmp_path):
+    table = run_bench(tmp_path, "--quick")
     for row in (
         "(a) torch.nn",
         "(b) torch.nn, 2 processes",
@@ -40,16 +40,7 @@ def test_population_benchmark_quick(tmp_path):
 
 def test_population_benchmark_space_only_quick(tmp_path):
     """--space-only: the MLP_SPACE rows, the warm peer and the ratio naming it, written out."""
-    out = tmp_path / "population-space-quick.txt"
-    proc = subprocess.run(
-        [sys.executable, str(BENCH), "--quick", "--space-only", "--out", str(out)],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    table = out.read_text()
+    table = run_bench(tmp_path, "--quick", "--space-only")
     assert "load average before/after" in table
     assert "(e) torch.nn, 2 warm processes x 1 thread, MLP_SPACE" in table
     assert "vs the warm peer on the same 8 MLP_SPACE configs" in table
@@ -59,16 +50,7 @@ def test_population_benchmark_space_only_quick(tmp_path):
 @pytest.mark.slow  # compiles one program: ~1-2 min with a cold inductor cache (8 min under load 14)
 def test_population_benchmark_steps_quick(tmp_path):
     """--steps: eager and compiled rows, each with its ratio against the named warm peer."""
-    out = tmp_path / "population-steps.txt"
-    proc = subprocess.run(
-        [sys.executable, str(BENCH), "--steps", "--quick", "--out", str(out)],
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    table = out.read_text()
+    table = run_bench(tmp_path, "--steps", "--quick", timeout=900)
     assert "peer (b') 2 warm processes x 1 thread" in table
     assert "first compiled call (incl. compile)" in table
     for step in ("eager", "compiled"):
