@@ -22,7 +22,8 @@ and no DevTools round trip.
 
 After one untimed load of each page (both servers warm), median of ``--repeats`` page loads per
 tool and size; prints seconds and the ratio
-optuna-dashboard / caviar; writes bench/results/dashboard.txt (not in --quick).
+optuna-dashboard / caviar; puts the run at the top of bench/results/dashboard.txt, above the
+earlier ones (not in --quick).
 
     python bench/dashboard.py              # 64 and 10,000 trials x 10 steps
     python bench/dashboard.py --quick      # 64 trials x 5 steps, both tools, one load each
@@ -291,11 +292,13 @@ def main() -> None:
             print("\n".join(block), flush=True)
             lines += block
         browser.close()
-    if not a.quick:
-        (HERE / "results").mkdir(exist_ok=True)
-        (HERE / "results" / "dashboard.txt").write_text(
+    if not a.quick:  # the newest run goes first; the earlier ones stay below it
+        out = HERE / "results" / "dashboard.txt"
+        out.parent.mkdir(exist_ok=True)
+        earlier = out.read_text() if out.exists() else ""
+        out.write_text(
             "\n".join(lines) + f"\n(python {sys.version.split()[0]}; caviar target: both <= 1 s "
-            "at 10,000 trials)\n")
+            "at 10,000 trials)\n" + ("\n" + earlier if earlier else ""))
 
 
 if __name__ == "__main__":
