@@ -79,6 +79,7 @@ def plan_groups(members: Sequence[Member]) -> list[GroupPlan]:
             n_params = sum(p.numel() for p in model.parameters())
             sizes = sorted({members[i].batch_size for i in ms})
             plans.append(GroupPlan(ms, micro, f"{type(model).__name__} ({n_params:,} params, "
-                                   f"batch {'/'.join(map(str, sizes))}): {len(ms)} members"))
+                                   f"batch {'/'.join(map(str, sizes))}): {len(ms)} member"
+                                   f"{'' if len(ms) == 1 else 's'}"))
     plans.sort(key=lambda g: g.members[0])
     return plans
