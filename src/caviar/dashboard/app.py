@@ -52,10 +52,9 @@ from caviar.trial_record import RUNNING, STATES
 
 STATIC = Path(__file__).resolve().parent / "static"
 ACTIONS = ("stop", "pause", "resume", "nudge")
-ASSETS = ("app.js", "core.js", "preview.js", "table.js", "study.js", "trial.js", "compare.js",
-          "app.css")
 #: the page's scripts in the order they run, served together as /static/dashboard.js
 BUNDLED = ("core.js", "preview.js", "table.js", "study.js", "trial.js", "compare.js", "app.js")
+ASSETS = (*BUNDLED, "app.css")
 BUNDLE = "dashboard.js"
 MAX_LIMIT = 500
 CSP = ("default-src 'self'; script-src 'self' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; "
@@ -214,13 +213,14 @@ def create_app(storage: Storage, *, allow_control: bool = False,
             if kinds != "history":
                 raise BadRequest(f"kinds: only 'history' can be asked alone, got {kinds!r}")
             return _json({"changed": True, "seq": -1, "figures": v.history_only()})
-        figs = v.figures()
+        seq, figs = v.figures_at()
         # while a part is still computed, the page keeps asking (seq -1: "not complete yet")
         if figs["pending"]:
             return _json({"changed": True, "seq": -1, "figures": figs})
-        # ~0.8 MB at 10,000 trials: encoded once per change of the study, not per page load
-        body = v.memo("figures.json", lambda: _json({"changed": True, "seq": v.seq,
-                                                     "figures": figs}).body)
+        # ~0.8 MB at 10,000 trials: encoded once per change of the study, not per page load,
+        # and told and kept under the number the figures were built at
+        body = v.memo("figures.json", lambda: _json({"changed": True, "seq": seq,
+                                                     "figures": figs}).body, seq=seq)
         return Response(body, media_type="application/json")
 
     @guarded

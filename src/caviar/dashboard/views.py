@@ -64,12 +64,13 @@ class StudyView:
             self.refreshed_at = time.time()
             return self.seq
 
-    def memo(self, key: str, build: Any) -> Any:
+    def memo(self, key: str, build: Any, seq: int | None = None) -> Any:
         """``build()`` once per sequence number: what every page load asks first (the summary,
         the history, the encoded figures) is computed once per change of the study, not once
-        per request."""
+        per request. ``seq``: the number the value was built at, when the caller holds one (a
+        request between building and storing may have moved ``self.seq`` on)."""
         with self._lock:
-            seq = self.seq
+            seq = self.seq if seq is None else seq
             hit = self._memo.get(key)
             if hit is not None and hit[0] == seq:
                 return hit[1]
@@ -181,9 +182,13 @@ class StudyView:
         """Downsampled figure specs of the study at its current sequence number (cached).
         ``pending`` lists what is still being computed (importance and the rounds plot that
         orders its axes by it): the page asks again until it is empty."""
+        return self.figures_at()[1]
+
+    def figures_at(self) -> tuple[int, dict[str, Any]]:
+        """``figures()`` with the sequence number they were built at."""
         with self._lock:
             if self._figs is not None and self._figs[0] == self.seq:
-                return self._figs[1]
+                return self._figs
             seq = self.seq
         ts = self.trials()
         directions = tuple(self.record.directions or (self.record.direction,))
@@ -202,7 +207,7 @@ class StudyView:
         with self._lock:
             if not out["pending"]:
                 self._figs = (seq, out)
-        return out
+        return seq, out
 
     def reports_of(self, ts: Sequence[FrozenTrial]) -> dict[int, dict[int, float]]:
         """Curves of the given trials: cached for finished ones, re-read for running ones."""
