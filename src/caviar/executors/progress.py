@@ -70,7 +70,7 @@ class ProgressView:
 
     def waiting(self, why: str) -> None:
         """Say why the run idles (trials running elsewhere); an empty ``why`` clears it."""
-        if self._progress is not None:
+        if self._progress is not None and why != self._progress.note:
             self._progress.note = why  # drawn as plain text, never as markup
             self._progress.refresh()
 
