@@ -212,7 +212,6 @@ def main() -> None:
 
     print(lines[0], flush=True)
     say(f"load average at start (the 2 cores are shared): {os.getloadavg()[0]:.2f}")
-    ctx = mp.get_context("spawn")
     say("ratios: wall = wall-clock s/trial against the best peer by wall; cpu = CPU s/trial "
         "(caviar's process CPU time; (a)'s; (b)'s busiest worker, i.e. its wall time on 2 idle "
         "cores) against the best peer by that measure: the fairer one under load")

@@ -4,6 +4,8 @@ take it, and the refusal of program='fused' for a module it cannot run."""
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 
 torch = pytest.importorskip("torch")
@@ -68,8 +70,15 @@ def test_fused_dropout_draws_a_mask_per_member_and_element(where):
     assert torch.all((rate > 0.45) & (rate < 0.55)), rate  # p = 0.5 for every member
     for i in range(1, P):  # identical members, their own masks
         assert not torch.equal(zero[0], zero[i])
-    kept = out[~zero].view(-1)
-    assert kept.numel() and torch.all(kept.abs() > 0)
+    no_drop = copy.deepcopy(model)
+    for m in no_drop.modules():
+        if isinstance(m, nn.Dropout):
+            m.p = 0.0
+    fresh = {n: torch.stack([b.detach()] * P) for n, b in model.named_buffers()}
+    ref = Fused(no_drop)(params, fresh, x, P, False, True)  # the same layers, nothing dropped
+    kept = ~zero
+    assert kept.any()
+    torch.testing.assert_close(out[kept], 2.0 * ref[kept], rtol=1e-12, atol=1e-12)  # 1/(1-p)
     ev = Fused(model.eval())(params, buffers, x, P, False, False)
     torch.testing.assert_close(ev[0], ev[P - 1], rtol=1e-12, atol=1e-12)
     assert not torch.any(ev == 0)

@@ -300,14 +300,12 @@ def _train(session: WorkerSession, trials: list[Any], members: list[Any],
 
     control, run = None, None
     if s.scheduler is not None:
-        import copy
-
         from caviar.adapters.schedule import ScheduledPopulation
         from caviar.adapters.torch_schedule import make_control
         from caviar.torch.losses import DIRECTIONS
 
         space = _explored(study, trials)
-        run = ScheduledPopulation(session, trials, copy.deepcopy(s.scheduler), space,
+        run = ScheduledPopulation(session, trials, s.scheduler, space,
                                   run_attrs={"dtype": str(s.dtype).replace("torch.", "")})
         minimize = (DIRECTIONS.get(s.metric) if isinstance(s.metric, str)
                     else study.direction) == "minimize"
