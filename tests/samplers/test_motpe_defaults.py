@@ -41,6 +41,8 @@ def test_several_directions_take_the_multi_objective_defaults():
         lambda t: (t.suggest_float("x", 0, 1), 1.0), n_trials=12)
     assert capped.n_good(300) == 25
     one = MultiObjectiveTPE(seed=1)
+    caviar.create_study(direction="minimize", sampler=one, seed=1).optimize(
+        lambda t: t.suggest_float("x", 0, 1), n_trials=12)
     assert one.n_good(300) == 25 == TPESampler().n_good(300)   # one direction: capped
     # several directions differ from plain TPESampler's proposals
     assert _ask_tell(MultiObjectiveTPE(seed=5), ["minimize", "minimize"], 30) != \

@@ -39,5 +39,7 @@ def test_claim_stores_system_attrs_for_the_trials_its_params_name(storage, sid):
     assert got[t.id].system_attrs == {"retry_of": 7, "attempt": 2}
     assert got[t.id].params == {"x": 1}
     assert got[u.id].system_attrs == {}  # not named by params: not the claim's trial
-    storage.claim(sid, "retry:2", 1, lambda start: {}, system_attrs={u.id: {"attempt": 3}})
-    assert storage.get_trial(u.id).system_attrs == {}  # a claim lost: nothing written
+    storage.finish_trials([TrialUpdate(u.id, FAIL, error="gone", counted=False)])
+    storage.claim(sid, "retry:2", 1, lambda start: {u.id: {"x": 2}},
+                  system_attrs={u.id: {"attempt": 3}})
+    assert storage.get_trial(u.id).system_attrs == {}  # no longer running: left as it was
